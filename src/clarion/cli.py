@@ -1,0 +1,162 @@
+"""The ``clarion`` command line: a thin layer over the Python API.
+
+Every ClarionError becomes one line on stderr and exit code 1 (a traceback only with ``--debug``);
+Ctrl-C exits with 130; usage errors exit with 2.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+
+from clarion.errors import ClarionError
+
+app = typer.Typer(
+    name="clarion",
+    help="Run SageMaker Clarify analysis configs anywhere: bias metrics, SHAP, partial dependence, reports.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_state = {"debug": False}
+
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+Debug = Annotated[bool, typer.Option("--debug", help="Show a traceback on error.")]
+
+
+def _options(quiet: bool, debug: bool) -> None:
+    from clarion.progress import set_quiet
+
+    set_quiet(quiet)
+    _state["debug"] = _state["debug"] or debug
+
+
+@app.command()
+def run(
+    config: Annotated[str, typer.Argument(help="analysis_config.json (path or URI)")],
+    output: Annotated[str, typer.Option("--output", "-o", help="Output directory")],
+    data: Annotated[str | None, typer.Option("--data", "-d", help="Dataset (default: the config's dataset_uri)")] = None,
+    engine: Annotated[str, typer.Option(help="local or spark")] = "local",
+    spark_master: Annotated[str | None, typer.Option(help="Spark master URL, e.g. local[2]")] = None,
+    quiet: Quiet = False,
+    debug: Debug = False,
+) -> None:
+    """Run the analysis of CONFIG on the dataset and write analysis.json (and reports) to --output."""
+    _options(quiet, debug)
+    from clarion.engine import run_analysis
+
+    run_analysis(config, data_uri=data, output_dir=output, engine=engine, spark_master=spark_master)
+    if not quiet:
+        typer.echo(f"Wrote {Path(output) / 'analysis.json'}", err=True)
+
+
+@app.command()
+def validate(
+    config: Annotated[str, typer.Argument(help="analysis_config.json (path or URI)")],
+    debug: Debug = False,
+) -> None:
+    """Check CONFIG against Clarify's schema and clarion's rules; print a summary."""
+    _options(True, debug)
+    from clarion.config import load_config
+    from clarion.engine.plan import describe_methods
+
+    parsed = load_config(config)
+    typer.echo(f"{config}: valid ({parsed.dataset_type}; {describe_methods(parsed)})")
+
+
+@app.command()
+def job(
+    root: Annotated[str, typer.Option(help="Root of the processing-job layout")] = "/opt/ml",
+    quiet: Quiet = False,
+    debug: Debug = False,
+) -> None:
+    """Processing-job mode: read ROOT/processing/input/{config,data}, write ROOT/processing/output."""
+    _options(quiet, debug)
+    from clarion.job import run_job
+
+    code = run_job(Path(root))
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command()
+def serve(
+    model: Annotated[str, typer.Argument(help="Model file (joblib/pickle, XGBoost, LightGBM)")],
+    port: Annotated[int, typer.Option(help="Port")] = 8080,
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+    debug: Debug = False,
+) -> None:
+    """Serve MODEL with the SageMaker container contract (GET /ping, POST /invocations)."""
+    _options(True, debug)
+    from clarion.serve import run_server
+
+    run_server(model, host=host, port=port)
+
+
+@app.command()
+def report(
+    analysis_dir: Annotated[str, typer.Argument(help="Directory holding analysis.json")],
+    name: Annotated[str | None, typer.Option(help="Report file name (default: from the config, else 'report')")] = None,
+    title: Annotated[str | None, typer.Option(help="Report title")] = None,
+    debug: Debug = False,
+) -> None:
+    """Re-render report.html, report.pdf and report.ipynb from an existing output directory."""
+    _options(True, debug)
+    from clarion.engine.outputs import rerender_reports
+
+    for path in rerender_reports(analysis_dir, name=name, title=title):
+        typer.echo(str(path))
+
+
+@app.command()
+def card(
+    analysis_dir: Annotated[str, typer.Argument(help="Directory holding analysis.json")],
+    output: Annotated[str | None, typer.Option("--output", "-o", help="Where to write (default: ANALYSIS_DIR)")] = None,
+    debug: Debug = False,
+) -> None:
+    """Write a model-card summary (Markdown and JSON) of bias findings and top features."""
+    _options(True, debug)
+    from clarion.card import write_card
+
+    for path in write_card(analysis_dir, output_dir=output):
+        typer.echo(str(path))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the CLI and map errors to exit codes."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    _state["debug"] = "--debug" in args
+    try:
+        app(args=args, standalone_mode=False)
+    except ClarionError as exc:
+        if _state["debug"]:
+            traceback.print_exc()
+        typer.echo(f"clarion: error: {exc}", err=True)
+        return 1
+    except KeyboardInterrupt:
+        typer.echo("clarion: interrupted", err=True)
+        return 130
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        typer.echo("clarion: interrupted", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except Exception as exc:  # an unexpected failure: still one line unless --debug
+        if _state["debug"]:
+            traceback.print_exc()
+        typer.echo(f"clarion: internal error: {type(exc).__name__}: {exc} (run with --debug for details)", err=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""Which dataset column plays which part: label, facets, group, predicted label, join source, features.
+
+Features are every column except the label, the predicted label, the join source and the excluded
+columns (facets and the group variable stay model inputs unless excluded, as in Clarify). For JSON
+data the features are exactly the columns the ``features`` expression produced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from clarion.config import AnalysisConfig
+from clarion.errors import DataError
+
+JSON_TYPES = ("application/jsonlines", "application/json")
+
+
+@dataclass(frozen=True)
+class ColumnRoles:
+    columns: tuple[str, ...]
+    features: tuple[str, ...]
+    label: str | None
+    predicted_label: str | None
+    facets: tuple[str, ...]
+    group: str | None
+    joinsource: str | None
+
+
+def resolve(ref: str | int | None, columns: list[str], key: str) -> str | None:
+    """A config reference (name or zero-based index) -> the column name, or a DataError naming ``key``."""
+    if ref is None:
+        return None
+    if isinstance(ref, int):
+        if not 0 <= ref < len(columns):
+            raise DataError(f"{key}: column index {ref} is out of range for {len(columns)} columns")
+        return columns[ref]
+    if ref not in columns:
+        raise DataError(f"{key}: column {ref!r} not found in the dataset columns {columns}")
+    return ref
+
+
+def column_roles(config: AnalysisConfig, columns: list[str], label_column: str | None = None) -> ColumnRoles:
+    """Resolve every role of ``config`` against the dataset's ``columns``.
+
+    ``label_column`` overrides the label's name (JSON data, where the label expression names a column).
+    """
+    json_data = config.dataset_type in JSON_TYPES
+    label = label_column or (_json_name(config.label, columns) if json_data else resolve(config.label, columns, "label"))
+    predicted = None
+    if config.predicted_label is not None and config.predicted_label_dataset_uri is None:
+        predicted = (
+            _json_name(config.predicted_label, columns)
+            if json_data
+            else resolve(config.predicted_label, columns, "predicted_label")
+        )
+    joinsource = (
+        _json_name(config.joinsource_name_or_index, columns)
+        if json_data
+        else resolve(config.joinsource_name_or_index, columns, "joinsource_name_or_index")
+    )
+    facets = tuple(
+        resolve(f.name_or_index, columns, f"facet[{i}].name_or_index") for i, f in enumerate(config.facet or [])
+    )
+    group = resolve(config.group_variable, columns, "group_variable")
+    excluded = {resolve(c, columns, f"excluded_columns[{i}]") for i, c in enumerate(config.excluded_columns or [])}
+    not_features = {label, predicted, joinsource} | excluded
+    features = tuple(c for c in columns if c not in not_features)
+    if not features:
+        raise DataError("features: the dataset has no feature columns left to send to the model")
+    return ColumnRoles(
+        columns=tuple(columns),
+        features=features,
+        label=label,
+        predicted_label=predicted,
+        facets=facets,  # type: ignore[arg-type]
+        group=group,
+        joinsource=joinsource,
+    )
+
+
+def _json_name(ref: str | int | None, columns: list[str]) -> str | None:
+    if ref is None:
+        return None
+    return ref if isinstance(ref, str) and ref in columns else resolve(ref, columns, "label")

@@ -1,0 +1,87 @@
+"""The analysis plan: what a config asks for, checked once before any data is read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from clarion.config import AnalysisConfig
+from clarion.errors import ConfigError, NotSupportedError
+
+
+@dataclass(frozen=True)
+class AnalysisPlan:
+    """The methods to run and what they need (a model, a dataset)."""
+
+    config: AnalysisConfig
+    data_uri: str
+    pre_training_bias: bool
+    post_training_bias: bool
+    shap: bool
+    pdp: bool
+    report: bool
+
+    @property
+    def predictions_for_bias(self) -> bool:
+        """Post-training bias needs the model unless the dataset already holds predicted labels."""
+        c = self.config
+        return self.post_training_bias and c.predicted_label is None and c.predicted_label_dataset_uri is None
+
+    @property
+    def needs_model(self) -> bool:
+        return self.predictions_for_bias or self.shap or self.pdp
+
+
+def make_plan(config: AnalysisConfig, data_uri: str | None) -> AnalysisPlan:
+    """Check that clarion can run ``config`` and decide the dataset location (argument over ``dataset_uri``)."""
+    _refuse_unsupported(config)
+    uri = data_uri or config.dataset_uri
+    if not uri:
+        raise ConfigError("dataset_uri: no dataset given (set dataset_uri in the config or pass --data)")
+    m = config.methods
+    plan = AnalysisPlan(
+        config=config,
+        data_uri=uri,
+        pre_training_bias=m.pre_training_bias is not None,
+        post_training_bias=m.post_training_bias is not None,
+        shap=m.shap is not None,
+        pdp=m.pdp is not None,
+        report=m.report is not None,
+    )
+    if not (plan.pre_training_bias or plan.post_training_bias or plan.shap or plan.pdp):
+        raise ConfigError("methods: no analysis method requested (pre_training_bias, post_training_bias, shap, pdp)")
+    if plan.needs_model and config.predictor is None:
+        raise ConfigError("predictor: required for post_training_bias (without predicted_label), shap and pdp")
+    return plan
+
+
+def _refuse_unsupported(config: AnalysisConfig) -> None:
+    unsupported = [
+        ("segment_config", config.segment_config is not None),
+        ("time_series_data_config", config.time_series_data_config is not None),
+        ("methods.asymmetric_shapley_value", config.methods.asymmetric_shapley_value is not None),
+        ("facet_dataset_uri", config.facet_dataset_uri is not None),
+    ]
+    for key, present in unsupported:
+        if present:
+            raise NotSupportedError(f"{key}: not supported yet by clarion")
+    if config.dataset_type in ("application/x-image", "application/sagemakercapturejson"):
+        raise NotSupportedError(f"dataset_type: {config.dataset_type!r} is not supported yet by clarion")
+    shap = config.methods.shap
+    if shap is not None and shap.text_config is not None:
+        raise NotSupportedError("methods.shap.text_config: text explanations are not supported yet by clarion")
+    if shap is not None and shap.image_config is not None:
+        raise NotSupportedError("methods.shap.image_config: image explanations are not supported yet by clarion")
+
+
+def describe_methods(config: AnalysisConfig) -> str:
+    """A one-line summary such as ``pre_training_bias (8 metrics), shap, report``."""
+    m = config.methods
+    parts = []
+    if m.pre_training_bias:
+        parts.append(f"pre_training_bias ({len(m.pre_training_bias.methods)} metrics)")
+    if m.post_training_bias:
+        parts.append(f"post_training_bias ({len(m.post_training_bias.methods)} metrics)")
+    for name in ("shap", "pdp", "report", "asymmetric_shapley_value"):
+        if getattr(m, name) is not None:
+            parts.append(name)
+    return ", ".join(parts) or "no methods"

@@ -1,0 +1,47 @@
+"""Processing-job mode: the SageMaker Processing layout under a root (``/opt/ml`` in a container).
+
+Reads ``{root}/processing/input/config/analysis_config.json`` and the dataset under
+``{root}/processing/input/data`` (a ``dataset_uri`` in the config wins), writes results to
+``{root}/processing/output``. On failure it writes the reason (UTF-8, at most 1 KB is shown by
+SageMaker) to ``{root}/output/message`` and returns a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from clarion.data.atomic import write_text_atomic
+from clarion.errors import ClarionError
+
+SUCCESS_MESSAGE = "Completed: clarion analysis ran successfully"
+
+
+def job_paths(root: Path) -> tuple[Path, Path, Path, Path]:
+    """(config file, data directory, output directory, failure message file) under ``root``."""
+    processing = root / "processing"
+    return (
+        processing / "input" / "config" / "analysis_config.json",
+        processing / "input" / "data",
+        processing / "output",
+        root / "output" / "message",
+    )
+
+
+def run_job(root: Path) -> int:
+    """Run the job; 0 on success, 1 on failure (with the reason in the message file and on stderr)."""
+    from clarion.config import load_config
+    from clarion.engine import run_analysis
+
+    config_path, data_dir, output_dir, message_path = job_paths(root)
+    try:
+        config = load_config(config_path)
+        data_uri = None if config.dataset_uri else str(data_dir)
+        run_analysis(config, data_uri=data_uri, output_dir=str(output_dir))
+    except ClarionError as exc:
+        reason = f"{type(exc).__name__}: {exc}"
+        write_text_atomic(message_path, reason.encode("utf-8")[:1024].decode("utf-8", "ignore"))
+        print(f"clarion: error: {exc}", file=sys.stderr)
+        return 1
+    print(SUCCESS_MESSAGE, file=sys.stderr)
+    return 0
