@@ -1,0 +1,136 @@
+"""Composers turn coalition masks into model inputs; the Kernel SHAP engine is agnostic of the data kind.
+
+A composer knows the explained rows and the background (baseline) items. A synthetic input is
+identified by (row r, background b, player mask z): player j takes the row's value where z_j, the
+background's otherwise. The engine calls:
+
+- ``differs(row_ids) -> (R, B, P) bool``: whether player j of row r differs from background b. Where it
+  does not, the player's mask bit cannot change the input, which lets the engine drop duplicate
+  synthetic inputs before calling the model.
+- ``compose(row_ids, background_ids, masks) -> inputs``: one model input per triple, in order.
+- ``background_is_row_free``: True when the input with no player from the row does not depend on the
+  row (then it is predicted once, not once per row).
+- ``background_inputs()``: the background items as model inputs (predicted once, for the expected value).
+
+Text and image composers plug in with the same three members.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+from pandas.api.types import is_numeric_dtype
+
+
+class Composer(Protocol):
+    """Masks -> model inputs. See the module docstring for the contract."""
+
+    @property
+    def num_players(self) -> int: ...
+
+    @property
+    def num_rows(self) -> int: ...
+
+    @property
+    def num_background(self) -> int: ...
+
+    @property
+    def background_is_row_free(self) -> bool: ...
+
+    def differs(self, row_ids: np.ndarray) -> np.ndarray: ...
+
+    def compose(self, row_ids: np.ndarray, background_ids: np.ndarray, masks: np.ndarray) -> Any: ...
+
+    def background_inputs(self) -> Any: ...
+
+
+def _column_values(series: pd.Series) -> np.ndarray:
+    if is_numeric_dtype(series.dtype) and not isinstance(series.dtype, pd.CategoricalDtype):
+        return series.to_numpy()
+    return series.to_numpy(dtype=object)
+
+
+class TabularComposer:
+    """Synthetic rows of a table: player j is column ``player_columns[j]``; other columns keep the row's value.
+
+    rows and baseline must have the same columns; synthetic rows keep the rows' column names and
+    (where the values allow it) their dtypes.
+    """
+
+    def __init__(self, rows: pd.DataFrame, baseline: pd.DataFrame, player_columns: Sequence[int]) -> None:
+        self._rows = rows
+        self._baseline = baseline
+        self._players = np.asarray(player_columns, dtype=np.intp)
+        self._columns = list(rows.columns)
+        self._row_values = [_column_values(rows.iloc[:, j]) for j in range(rows.shape[1])]
+        self._bg_values = [_column_values(baseline.iloc[:, j]) for j in range(baseline.shape[1])]
+        self._dtypes = list(rows.dtypes)
+        self._player_of_column = np.full(rows.shape[1], -1, dtype=np.intp)
+        self._player_of_column[self._players] = np.arange(self._players.shape[0])
+
+    @property
+    def num_players(self) -> int:
+        return int(self._players.shape[0])
+
+    @property
+    def num_rows(self) -> int:
+        return int(self._rows.shape[0])
+
+    @property
+    def num_background(self) -> int:
+        return int(self._baseline.shape[0])
+
+    @property
+    def background_is_row_free(self) -> bool:
+        return self.num_players == len(self._columns)
+
+    def differs(self, row_ids: np.ndarray) -> np.ndarray:
+        out = np.empty((row_ids.shape[0], self.num_background, self.num_players), dtype=bool)
+        for p, j in enumerate(self._players):
+            x = self._row_values[j][row_ids]
+            b = self._bg_values[j]
+            if x.dtype == object or b.dtype == object:
+                out[:, :, p] = ~_equal_objects(x, b)
+            else:
+                # NaN vs NaN counts as equal: both give the model the same input
+                out[:, :, p] = ~((x[:, None] == b[None, :]) | (np.isnan(x[:, None]) & np.isnan(b[None, :])))
+        return out
+
+    def compose(self, row_ids: np.ndarray, background_ids: np.ndarray, masks: np.ndarray) -> pd.DataFrame:
+        data = {}
+        for j, name in enumerate(self._columns):
+            x = self._row_values[j]
+            p = self._player_of_column[j]
+            if p < 0:
+                values = x[row_ids]
+            else:
+                values = np.where(masks[:, p], x[row_ids], self._bg_values[j][background_ids])
+            data[name] = self._restore(values, j)
+        return pd.DataFrame(data, columns=self._columns, copy=False)
+
+    def background_inputs(self) -> pd.DataFrame:
+        return self._baseline
+
+    def _restore(self, values: np.ndarray, j: int) -> Any:
+        dtype = self._dtypes[j]
+        if values.dtype != object or dtype == object:
+            return values
+        try:
+            return pd.array(values, dtype=dtype)
+        except (TypeError, ValueError):
+            return values
+
+
+def _equal_objects(x: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(len(x), len(b)) elementwise equality for object arrays, missing values equal to each other."""
+    eq = np.empty((x.shape[0], b.shape[0]), dtype=bool)
+    x_na = pd.isna(x)
+    for i, value in enumerate(b):
+        if pd.isna(value):
+            eq[:, i] = x_na
+        else:
+            eq[:, i] = (x == value) & ~x_na
+    return eq
