@@ -1,0 +1,140 @@
+"""``build_predictor``: the ``predictor`` section of a config -> a Predictor (in-process, HTTP or shadow).
+
+Where the model is, in order: ``endpoint_url`` (a running server), ``serve_command`` (a server clarion
+starts), ``model_uri`` with ``shadow: true`` (``clarion serve`` on the model file), ``model_uri``
+(in-process), ``model_callable`` (in-process). Clarify's ``endpoint_name`` / ``model_name`` name SageMaker
+resources that clarion cannot reach; it says how to point it at the model instead.
+
+Content type: ``predictor.content_type``, else the dataset type when it is CSV / JSON Lines / JSON, else
+text/csv. Accept type: ``predictor.accept_type``, else the content type (Clarify's defaults). A JSON Lines
+request without ``content_template`` uses ``{"features":$features}``.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+import pandas as pd
+
+from clarion.config.model import AnalysisConfig
+from clarion.config.predictor import PredictorConfig
+from clarion.errors import ConfigError, NotSupportedError
+from clarion.predictors.codecs import _NAME_PLACEHOLDER, RequestCodec, ResponseCodec
+from clarion.predictors.http import HttpPredictor, HttpSettings
+from clarion.predictors.inprocess import InProcessPredictor
+from clarion.predictors.models import CallableModel, load_model
+from clarion.predictors.policy import RetryPolicy
+from clarion.predictors.predictions import Predictions
+from clarion.predictors.shadow import ShadowEndpoint, ShadowPredictor, clarion_serve_command
+
+TABULAR_TYPES = ("text/csv", "application/jsonlines", "application/json")
+
+
+@runtime_checkable
+class Predictor(Protocol):
+    """Calls a model: a context manager whose ``predict`` answers one result per row, in order."""
+
+    def __enter__(self) -> Predictor: ...
+
+    def __exit__(self, exc_type, exc, tb) -> None: ...  # type: ignore[no-untyped-def]
+
+    def predict(self, features: pd.DataFrame) -> Predictions: ...
+
+
+_HOW_TO = (
+    "clarion cannot reach SageMaker {what}; point it at the model instead: predictor.endpoint_url "
+    "(a running server speaking the container contract), predictor.model_uri (a model file, in-process or with "
+    "shadow: true), predictor.model_callable ('package.module:function') or predictor.serve_command"
+)
+
+
+def build_predictor(config: AnalysisConfig, feature_names: list[str]) -> Predictor:
+    """The Predictor the config asks for (not yet entered: use it in a ``with`` block)."""
+    p = config.predictor
+    if p is None:
+        raise ConfigError("predictor: required to call the model (give predictor.endpoint_url or predictor.model_uri)")
+    if p.time_series_predictor_config is not None:
+        raise NotSupportedError("predictor.time_series_predictor_config: time-series models are not supported yet")
+    headers = tuple(str(h) for h in p.label_headers) if p.label_headers is not None else None
+    threshold = config.effective_probability_threshold
+    _check_record_template(p, feature_names)
+    if p.endpoint_url is not None:
+        return HttpPredictor(p.endpoint_url, *_codecs(config, p, shadow=False), _settings(p))
+    if p.serve_command is not None or (p.model_uri is not None and p.shadow):
+        command = p.serve_command if p.serve_command is not None else clarion_serve_command(p.model_uri)  # type: ignore[arg-type]
+        if not any("{port}" in part for part in command):
+            raise ConfigError("predictor.serve_command: must contain the placeholder {port}")
+        request, response = _codecs(config, p, shadow=True)
+        settings = _settings(p)
+        endpoint = ShadowEndpoint(command, start_timeout=max(60.0, p.timeout_seconds))
+        return ShadowPredictor(endpoint, lambda url: HttpPredictor(url, request, response, settings))
+    if p.model_uri is not None:
+        return InProcessPredictor(load_model(p.model_uri, probability_threshold=threshold), label_headers=headers)
+    if p.model_callable is not None:
+        return InProcessPredictor(CallableModel.from_spec(p.model_callable), label_headers=headers)
+    if p.endpoint_name is not None:
+        raise NotSupportedError("predictor.endpoint_name: " + _HOW_TO.format(what=f"endpoint {p.endpoint_name!r}"))
+    if p.model_name is not None:
+        raise NotSupportedError("predictor.model_name: " + _HOW_TO.format(what=f"model {p.model_name!r}"))
+    raise ConfigError(
+        "predictor: no model given; set predictor.endpoint_url, predictor.model_uri, predictor.model_callable "
+        "or predictor.serve_command"
+    )
+
+
+def _codecs(config: AnalysisConfig, p: PredictorConfig, *, shadow: bool) -> tuple[RequestCodec, ResponseCodec]:
+    content_type = p.content_type or (config.dataset_type if config.dataset_type in TABULAR_TYPES else "text/csv")
+    if content_type not in TABULAR_TYPES:
+        raise NotSupportedError(f"predictor.content_type: {content_type} endpoints are not supported yet")
+    accept_type = p.accept_type or content_type
+    if isinstance(p.content_template, dict):
+        raise NotSupportedError("predictor.content_template: a dict template (time series) is not supported yet")
+    template = p.content_template
+    if content_type == "application/jsonlines" and template is None:
+        template = '{"features":$features}'
+    if content_type == "application/json":
+        if template is None or p.record_template is None:
+            if not shadow:
+                raise ConfigError(
+                    "predictor.content_template: content_template and record_template are required for "
+                    "content_type application/json"
+                )
+            template = template or "$records"
+        if "$record" not in template:
+            raise ConfigError("predictor.content_template: must contain $records or $record for application/json")
+    request = RequestCodec(content_type, content_template=template, record_template=p.record_template)
+    headers = tuple(str(h) for h in p.label_headers) if p.label_headers is not None else None
+    label, probability = p.label, p.probability
+    label_optional, record_path = False, None
+    if shadow and label is None and probability is None and accept_type != "text/csv":
+        # clarion serve answers {"predicted_label": ..., "score" | "probabilities": ...} per row; a single score
+        # is left to the probability threshold, as in-process
+        label, probability = "probabilities && predicted_label", "score || probabilities"
+        label_optional = True
+        record_path = "predictions" if accept_type == "application/json" else None
+    response = ResponseCodec(
+        accept_type, label=label, probability=probability, label_headers=headers,
+        record_path=record_path, label_optional=label_optional,
+    )
+    return request, response
+
+
+def _check_record_template(p: PredictorConfig, feature_names: list[str]) -> None:
+    if p.record_template is None:
+        return
+    names = set(_NAME_PLACEHOLDER.findall(p.record_template))
+    unknown = sorted(names - set(feature_names))
+    if unknown:
+        raise ConfigError(f"predictor.record_template: placeholders {unknown} are not feature names")
+
+
+def _settings(p: PredictorConfig) -> HttpSettings:
+    return HttpSettings(
+        max_payload_bytes=int(p.max_payload_mb * 1024 * 1024),
+        max_records_per_request=p.max_records_per_request,
+        max_concurrency=p.max_concurrency,
+        timeout_seconds=p.timeout_seconds,
+        retry=RetryPolicy(max_retries=p.max_retries),
+        custom_attributes=p.custom_attributes,
+        target_model=p.target_model,
+    )
