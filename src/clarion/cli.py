@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     _state["debug"] = "--debug" in args
     try:
-        app(args=args, standalone_mode=False)
+        result = app(args=args, standalone_mode=False)
     except ClarionError as exc:
         if _state["debug"]:
             traceback.print_exc()
@@ -142,20 +142,20 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         typer.echo("clarion: interrupted", err=True)
         return 130
-    except click.exceptions.Exit as exc:
+    except (typer.Exit, click.exceptions.Exit) as exc:
         return exc.exit_code
-    except click.exceptions.Abort:
+    except (typer.Abort, click.exceptions.Abort):
         typer.echo("clarion: interrupted", err=True)
         return 130
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except Exception as exc:  # an unexpected failure: still one line unless --debug
+    except Exception as exc:  # usage errors (click's, possibly vendored by typer), or an unexpected failure
+        if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
+            exc.show()
+            return exc.exit_code
         if _state["debug"]:
             traceback.print_exc()
         typer.echo(f"clarion: internal error: {type(exc).__name__}: {exc} (run with --debug for details)", err=True)
         return 1
-    return 0
+    return result if isinstance(result, int) else 0
 
 
 if __name__ == "__main__":

@@ -20,6 +20,11 @@ TABULAR_TYPES = ("text/csv", "application/x-parquet")
 
 def load_config(source: str | Path | dict[str, Any]) -> AnalysisConfig:
     """Parse and validate a config given as a dict, a local path or an fsspec URI."""
+    return load_config_and_raw(source)[0]
+
+
+def load_config_and_raw(source: str | Path | dict[str, Any]) -> tuple[AnalysisConfig, dict[str, Any]]:
+    """The validated config and the JSON object it was read from (to save the config as given)."""
     if isinstance(source, dict):
         raw = source
         where = "config"
@@ -31,7 +36,7 @@ def load_config(source: str | Path | dict[str, Any]) -> AnalysisConfig:
     except ValidationError as exc:
         raise ConfigError(_first_error(exc, where)) from None
     check_columns(config)
-    return config
+    return config, raw
 
 
 def _read_json(uri: str) -> Any:

@@ -1,0 +1,64 @@
+"""Engines run an analysis plan: ``local`` (one process, default) or ``spark``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from clarion.config import AnalysisConfig
+from clarion.config.load import load_config_and_raw
+from clarion.data import DEFAULT_CHUNK_ROWS
+from clarion.engine.plan import AnalysisPlan, make_plan
+from clarion.errors import ConfigError
+from clarion.progress import set_quiet
+
+ENGINES = ("local", "spark")
+
+
+def run_analysis(
+    config: AnalysisConfig | dict[str, Any] | str | Path,
+    *,
+    data_uri: str | None = None,
+    output_dir: str | Path,
+    engine: str = "local",
+    spark_master: str | None = None,
+    spark_session: Any = None,
+    quiet: bool | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+) -> dict[str, Any]:
+    """Run ``config`` on the dataset and write Clarify's outputs to ``output_dir``; return analysis.json.
+
+    ``data_uri`` (a path or fsspec URI, file or directory) overrides the config's ``dataset_uri``.
+    Nothing is written to ``output_dir`` unless the whole analysis succeeds; analysis.json comes last.
+    """
+    if quiet is not None:
+        set_quiet(quiet)
+    if isinstance(config, AnalysisConfig):
+        parsed, raw = config, config.model_dump(mode="json", exclude_none=True)
+    else:
+        parsed, raw = load_config_and_raw(config)
+    if data_uri is None and not isinstance(config, (AnalysisConfig, dict)):
+        data_uri = _relative_to_config(parsed.dataset_uri, config)
+    plan: AnalysisPlan = make_plan(parsed, data_uri)
+    if engine == "local":
+        from clarion.engine.local import run_local
+
+        return run_local(plan, raw, output_dir, chunk_rows=chunk_rows)
+    if engine == "spark":
+        from clarion.engine.spark import run_spark
+
+        return run_spark(plan, raw, output_dir, master=spark_master, session=spark_session)
+    raise ConfigError(f"engine: expected one of {', '.join(ENGINES)}, got {engine!r}")
+
+
+def _relative_to_config(dataset_uri: str | None, config_source: str | Path) -> str | None:
+    """A relative local ``dataset_uri`` in a local config file is read relative to that file's folder."""
+    if dataset_uri is None or "://" in dataset_uri or Path(dataset_uri).is_absolute():
+        return None
+    source = str(config_source)
+    if "://" in source and not source.startswith("file://"):
+        return None
+    return str(Path(source.removeprefix("file://")).resolve().parent / dataset_uri)
+
+
+__all__ = ["ENGINES", "run_analysis"]
