@@ -124,7 +124,7 @@ def http_server(handler: Handler) -> Iterator[TestServer]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     server.daemon_threads = True
     state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     try:
         yield state
@@ -176,3 +176,25 @@ def uvicorn_server(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
 
 def jsonl(objects: list[object]) -> bytes:
     return ("\n".join(json.dumps(o) for o in objects) + "\n").encode()
+
+
+# ---------------------------------------------------------------- callables for model_callable
+
+
+def weighted_sum(frame: pd.DataFrame) -> np.ndarray:
+    """score = 2*A - B (as floats)."""
+    return (2.0 * frame["A"] - frame["B"]).to_numpy(dtype=float)
+
+
+def parity_label(frame: pd.DataFrame) -> np.ndarray:
+    """label = A mod 2 (ints)."""
+    return (frame["A"].to_numpy() % 2).astype(int)
+
+
+def two_column_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    p = 1.0 / (1.0 + np.exp(-frame["A"].to_numpy(dtype=float)))
+    return pd.DataFrame({"no": 1 - p, "yes": p})
+
+
+def wrong_length(frame: pd.DataFrame) -> np.ndarray:
+    return np.zeros(len(frame) + 1)

@@ -15,16 +15,24 @@ clarion additions (how to reach a model outside SageMaker):
   server speaking the container contract; clarion starts it, uses it and stops it (shadow endpoint).
 - ``shadow``: serve ``model_uri`` with ``clarion serve`` on 127.0.0.1 instead of calling it in-process.
 - Transport policy: ``max_payload_mb`` (default 5), ``max_records_per_request``, ``max_concurrency``
-  (default 4), ``timeout_seconds`` (default 60), ``max_retries`` (default 5).
+  (default 4), ``timeout_seconds`` (default 60), ``max_retries`` (default 5; 0 = no retry).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import StrictBool, StrictStr, model_validator
+from pydantic import BeforeValidator, StrictBool, StrictStr, model_validator
 
 from clarion.config._base import ClosedModel, NameOrIndex, PositiveInt, StrictNumber, lower_choice
+
+def _non_negative_int(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"expected a non-negative integer, got {value!r}")
+    return value
+
+
+NonNegativeInt = Annotated[int, BeforeValidator(_non_negative_int)]
 
 CONTENT_TYPES = ("text/csv", "application/jsonlines", "application/json", "image/jpeg", "image/png", "application/x-npy")
 ACCEPT_TYPES = ("text/csv", "application/jsonlines", "application/json")
@@ -61,7 +69,7 @@ class PredictorConfig(ClosedModel):
     max_records_per_request: PositiveInt | None = None
     max_concurrency: PositiveInt = 4
     timeout_seconds: StrictNumber = 60.0
-    max_retries: PositiveInt = 5
+    max_retries: NonNegativeInt = 5
 
     @model_validator(mode="after")
     def _checks(self) -> PredictorConfig:

@@ -108,8 +108,8 @@ def _csv_rows(frame: pd.DataFrame) -> list[bytes]:
     rows = []
     for row in _python_rows(frame):
         buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="").writerow(row)
-        rows.append(buffer.getvalue().encode())
+        csv.writer(buffer, lineterminator="\n").writerow(row)
+        rows.append(buffer.getvalue()[:-1].encode())
     return rows
 
 
