@@ -1,0 +1,385 @@
+"""Typed view of a run's output directory (analysis.json and friends), read once for every report format."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from clarion.errors import OutputError
+from clarion.report._catalogue import parse_metric_value
+
+MAX_LOCAL_ROWS = 3
+MAX_TEXT_RECORDS = 6
+MAX_IMAGES = 12
+THUMBNAIL_PX = 320
+IMAGE_SUFFIXES = (".jpeg", ".jpg", ".png")
+
+
+@dataclass(frozen=True)
+class MetricValue:
+    """One metric of one facet entry; ``value`` is None when the metric failed (then ``error`` says why)."""
+
+    code: str
+    description: str
+    value: float | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class FacetEntry:
+    """Metrics of facet ``facet`` with sensitive value (or threshold interval) ``value``."""
+
+    facet: str
+    value: str
+    metrics: tuple[MetricValue, ...]
+
+    @property
+    def title(self) -> str:
+        return f"{self.facet} = {self.value}"
+
+
+@dataclass(frozen=True)
+class BiasSection:
+    """``pre_training_bias_metrics`` or ``post_training_bias_metrics``."""
+
+    stage: str
+    label: str
+    positive_label: str
+    entries: tuple[FacetEntry, ...]
+
+
+@dataclass(frozen=True)
+class GlobalShap:
+    """Global SHAP values of one model output, sorted by decreasing absolute value."""
+
+    label: str
+    features: tuple[str, ...]
+    values: tuple[float, ...]
+    stderr: tuple[float | None, ...] | None
+    expected_value: float | None
+    top_text: tuple[tuple[str, tuple[tuple[str, float], ...]], ...]
+
+
+@dataclass(frozen=True)
+class PdpCurve:
+    """One ``explanations.pdp`` entry; ``predictions[k]`` is the curve for ``label_headers[k]``."""
+
+    feature: str
+    data_type: str
+    feature_values: tuple[Any, ...]
+    distribution: tuple[float, ...]
+    predictions: tuple[tuple[float, ...], ...]
+    label_headers: tuple[str, ...]
+    error: str | None
+
+
+@dataclass(frozen=True)
+class LocalRow:
+    """Local SHAP values of one explained row for one label, sorted by decreasing absolute value."""
+
+    row: str
+    label: str
+    features: tuple[str, ...]
+    values: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class TextUnit:
+    text: str
+    start: int
+    attribution: float
+
+
+@dataclass(frozen=True)
+class TextRecord:
+    """Attributions of the units (tokens, sentences, ...) of one text feature of one record (first output)."""
+
+    row: str
+    feature: str
+    units: tuple[TextUnit, ...]
+
+
+@dataclass(frozen=True)
+class ImageThumb:
+    name: str
+    data_uri: str
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything a report shows, parsed from an output directory."""
+
+    bias: tuple[BiasSection, ...]
+    shap: tuple[GlobalShap, ...]
+    pdp: tuple[PdpCurve, ...]
+    local: tuple[LocalRow, ...]
+    text: tuple[TextRecord, ...]
+    images: tuple[ImageThumb, ...]
+    setup: tuple[tuple[str, str], ...]
+
+
+def load_report_data(output_dir: str | Path, setup: Mapping[str, Any] | None = None) -> ReportData:
+    """Read ``analysis.json`` (required), ``explanations_shap/out.csv`` and ``out.jsonl`` (optional), image
+    heat maps below the directory (optional) and the setup (``setup`` or ``analysis_config.json``)."""
+    root = Path(output_dir)
+    analysis_path = root / "analysis.json"
+    if not analysis_path.is_file():
+        raise OutputError(f"{analysis_path}: not found; render a report from a directory written by a run")
+    try:
+        analysis = json.loads(analysis_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise OutputError(f"{analysis_path}: cannot read as JSON: {exc}") from exc
+    if not isinstance(analysis, dict):
+        raise OutputError(f"{analysis_path}: expected a JSON object at the top level")
+    explanations = _mapping(analysis.get("explanations"))
+    shap = parse_kernel_shap(_mapping(explanations.get("kernel_shap")))
+    if setup is None:
+        setup = _read_setup_file(root / "analysis_config.json")
+    return ReportData(
+        bias=parse_bias(analysis),
+        shap=shap,
+        pdp=parse_pdp(explanations.get("pdp")),
+        local=_read_local_shap(root / "explanations_shap" / "out.csv", shap),
+        text=_read_text_attributions(root / "explanations_shap" / "out.jsonl"),
+        images=_find_images(root),
+        setup=summarise_setup(setup or {}),
+    )
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _float(value: Any) -> float | None:
+    return parse_metric_value(value)
+
+
+def parse_bias(analysis: Mapping[str, Any]) -> tuple[BiasSection, ...]:
+    """The bias sections present in analysis.json, pre-training first."""
+    sections = []
+    for stage in ("pre_training", "post_training"):
+        raw = analysis.get(f"{stage}_bias_metrics")
+        if not isinstance(raw, Mapping):
+            continue
+        entries = []
+        for facet, items in _mapping(raw.get("facets")).items():
+            for item in items if isinstance(items, list) else []:
+                metrics = tuple(
+                    MetricValue(
+                        code=str(m.get("name", "?")),
+                        description=str(m.get("description", "")),
+                        value=_float(m.get("value")),
+                        error=None if m.get("error") is None else str(m.get("error")),
+                    )
+                    for m in item.get("metrics", [])
+                    if isinstance(m, Mapping)
+                )
+                entries.append(FacetEntry(str(facet), str(item.get("value_or_threshold", "")), metrics))
+        sections.append(
+            BiasSection(stage, str(raw.get("label", "")), str(raw.get("label_value_or_threshold", "")), tuple(entries))
+        )
+    return tuple(sections)
+
+
+def parse_kernel_shap(kernel_shap: Mapping[str, Any]) -> tuple[GlobalShap, ...]:
+    """One GlobalShap per label key of ``explanations.kernel_shap``."""
+    out = []
+    for label, body in kernel_shap.items():
+        if not isinstance(body, Mapping):
+            continue
+        raw_values = _mapping(body.get("global_shap_values"))
+        pairs = [(str(f), v) for f, v in ((f, _float(v)) for f, v in raw_values.items()) if v is not None]
+        pairs.sort(key=lambda p: -abs(p[1]) if math.isfinite(p[1]) else -math.inf)
+        raw_err = body.get("global_shap_values_stderr")
+        stderr = tuple(_float(raw_err.get(f)) for f, _ in pairs) if isinstance(raw_err, Mapping) else None
+        top_text = tuple(
+            (str(column), tuple(sorted(((str(t), v) for t, v in ((t, _float(v)) for t, v in tokens.items())
+                                        if v is not None), key=lambda p: -abs(p[1]))))
+            for column, tokens in _mapping(body.get("global_top_shap_text")).items()
+            if isinstance(tokens, Mapping)
+        )  # fmt: skip
+        out.append(
+            GlobalShap(
+                label=str(label),
+                features=tuple(f for f, _ in pairs),
+                values=tuple(v for _, v in pairs),
+                stderr=stderr,
+                expected_value=_float(body.get("expected_value")),
+                top_text=top_text,
+            )
+        )
+    return tuple(out)
+
+
+def parse_pdp(raw: Any) -> tuple[PdpCurve, ...]:
+    """The ``explanations.pdp`` list; entries with ``error`` keep only the feature name and the error."""
+    curves = []
+    for item in raw if isinstance(raw, list) else []:
+        if not isinstance(item, Mapping):
+            continue
+        preds = item.get("model_predictions") or []
+        curves.append(
+            PdpCurve(
+                feature=str(item.get("feature_name", "?")),
+                data_type=str(item.get("data_type", "")),
+                feature_values=tuple(item.get("feature_values") or ()),
+                distribution=tuple(_float(v) or 0.0 for v in item.get("data_distribution") or ()),
+                predictions=tuple(tuple(_float(v) or 0.0 for v in curve) for curve in preds if isinstance(curve, list)),
+                label_headers=tuple(str(h) for h in item.get("label_headers") or ()),
+                error=None if item.get("error") is None else str(item["error"]),
+            )
+        )
+    return tuple(curves)
+
+
+def _read_local_shap(path: Path, shap: tuple[GlobalShap, ...]) -> tuple[LocalRow, ...]:
+    """The first few rows of out.csv, columns ``<feature>_<label>``; a column that is not of that form for a
+    known label (e.g. a leading join-source column) names the row."""
+    if not path.is_file():
+        return ()
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            reader = csv.reader(fh)
+            header = next(reader, None)
+            rows = [r for _, r in zip(range(MAX_LOCAL_ROWS), reader, strict=False)]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise OutputError(f"{path}: cannot read local SHAP values: {exc}") from exc
+    if not header:
+        return ()
+    labels = [g.label for g in shap] or sorted({c.rsplit("_", 1)[1] for c in header if "_" in c})
+    # Longest label first so "label10" wins over "label1" as a suffix.
+    suffixes = sorted(labels, key=len, reverse=True)
+    columns: list[tuple[int, str, str]] = []
+    id_column = None
+    for i, name in enumerate(header):
+        label = next((lab for lab in suffixes if name.endswith("_" + lab) and len(name) > len(lab) + 1), None)
+        if label is None:
+            id_column = i if id_column is None else id_column
+            continue
+        columns.append((i, name[: -len(label) - 1], label))
+    out = []
+    for n, row in enumerate(rows):
+        row_name = row[id_column] if id_column is not None and id_column < len(row) else f"row {n + 1}"
+        for label in labels:
+            pairs = []
+            for i, feature, lab in columns:
+                if lab == label and i < len(row):
+                    value = _float(_number(row[i]))
+                    if value is not None:
+                        pairs.append((feature, value))
+            if pairs:
+                pairs.sort(key=lambda p: -abs(p[1]))
+                out.append(LocalRow(row_name, label, tuple(f for f, _ in pairs), tuple(v for _, v in pairs)))
+    return tuple(out)
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _read_text_attributions(path: Path) -> tuple[TextRecord, ...]:
+    """Text features of the first few out.jsonl records (first model output of each attribution list)."""
+    if not path.is_file():
+        return ()
+    out: list[TextRecord] = []
+    try:
+        with path.open(encoding="utf-8") as fh:
+            for line_no, line in enumerate(fh, start=1):
+                if len(out) >= MAX_TEXT_RECORDS:
+                    break
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise OutputError(f"{path}:{line_no}: not valid JSON: {exc.msg}") from exc
+                row = str(record.get("join_source_value", f"record {line_no}"))
+                for expl in record.get("explanations") or []:
+                    if not isinstance(expl, Mapping) or expl.get("data_type", "free_text") != "free_text":
+                        continue
+                    units = []
+                    for att in expl.get("attributions") or []:
+                        desc = _mapping(att.get("description"))
+                        values = att.get("attribution") or [0.0]
+                        units.append(
+                            TextUnit(
+                                text=str(desc.get("partial_text", "")),
+                                start=int(desc.get("start_idx", 0) or 0),
+                                attribution=_float(values[0] if isinstance(values, list) else values) or 0.0,
+                            )
+                        )
+                    units.sort(key=lambda u: u.start)
+                    out.append(TextRecord(row, str(expl.get("feature_name", "text")), tuple(units)))
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot read text attributions: {exc}") from exc
+    return tuple(out[:MAX_TEXT_RECORDS])
+
+
+def _find_images(root: Path) -> tuple[ImageThumb, ...]:
+    """Image heat maps written below the output directory, as small embedded PNG thumbnails."""
+    from PIL import Image, UnidentifiedImageError
+
+    paths = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    thumbs = []
+    for path in paths[:MAX_IMAGES]:
+        try:
+            with Image.open(path) as img:
+                img = img.convert("RGB")
+                img.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
+                buf = io.BytesIO()
+                img.save(buf, format="PNG", optimize=True)
+        except (OSError, UnidentifiedImageError):
+            continue
+        uri = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+        thumbs.append(ImageThumb(str(path.relative_to(root)), uri))
+    return tuple(thumbs)
+
+
+def _read_setup_file(path: Path) -> Mapping[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise OutputError(f"{path}: cannot read as JSON: {exc}") from exc
+    return data if isinstance(data, Mapping) else {}
+
+
+_HIDDEN_KEYS = ("password", "secret", "token", "credential", "authorization", "api_key", "custom_attributes")
+
+
+def summarise_setup(setup: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """Flatten a setup summary (or an analysis config) into (key path, value) rows for display.
+
+    Lists of scalars are joined with commas; keys that look like secrets are left out."""
+    rows: list[tuple[str, str]] = []
+
+    def walk(prefix: str, value: Any) -> None:
+        if any(h in prefix.lower() for h in _HIDDEN_KEYS):
+            return
+        if isinstance(value, Mapping):
+            if not value:
+                rows.append((prefix, "(defaults)"))
+            for key, sub in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), sub)
+        elif isinstance(value, list) and any(isinstance(v, (Mapping, list)) for v in value):
+            for i, sub in enumerate(value):
+                walk(f"{prefix}[{i}]", sub)
+        elif isinstance(value, list):
+            text = ", ".join(str(v) for v in value)
+            rows.append((prefix, text if len(text) <= 300 else text[:297] + "..."))
+        else:
+            rows.append((prefix, "" if value is None else str(value)))
+
+    walk("", dict(setup))
+    return tuple(rows)
