@@ -137,10 +137,17 @@ class BiasCounts:
     summaries: Mapping[str, ColumnSummary]
     cells: Mapping[str, Mapping[tuple[Any, Any, Any, Any], int]]
     first_seen: Mapping[str, Mapping[Any, int]]
+    anchored: bool = True
 
     @classmethod
-    def from_frame(cls, chunk: pd.DataFrame, columns: BiasColumns, *, row_offset: int = 0) -> BiasCounts:
-        """Count one chunk; ``row_offset`` is the position of its first row in the whole dataset."""
+    def from_frame(cls, chunk: pd.DataFrame, columns: BiasColumns, *, row_offset: int | None = None) -> BiasCounts:
+        """Count one chunk; ``row_offset`` is the position of its first row in the whole dataset.
+
+        Row positions only decide the order of first appearance (one-vs-rest facet entries, the first row's
+        value). With ``row_offset`` every merge is commutative; without it a merge reads as "self, then other".
+        """
+        anchored = row_offset is not None
+        row_offset = row_offset or 0
         wanted = [columns.label, *columns.facets]
         wanted += [c for c in (columns.group, columns.predicted_label) if c is not None]
         missing = [c for c in wanted if c not in chunk.columns]
@@ -179,12 +186,14 @@ class BiasCounts:
             first_seen[facet] = {
                 facet_values[code]: row for code, row in _first_rows(facet_codes, row_offset).items()
             }
-        return cls(columns, summaries, cells, first_seen)
+        return cls(columns, summaries, cells, first_seen, anchored)
 
     def merge(self, other: BiasCounts) -> BiasCounts:
         """The counts of both parts together (associative and commutative)."""
         if other.columns != self.columns:
             raise ValueError("cannot merge bias counts of different columns")
+        if not (self.anchored and other.anchored):
+            other = other._shifted(self.row_count)
         summaries = {name: s.merge(other.summaries[name]) for name, s in self.summaries.items()}
         cells = {}
         first_seen = {}
@@ -197,7 +206,15 @@ class BiasCounts:
             for value, row in other.first_seen[facet].items():
                 seen[value] = min(row, seen.get(value, row))
             first_seen[facet] = seen
-        return BiasCounts(self.columns, summaries, cells, first_seen)
+        return BiasCounts(self.columns, summaries, cells, first_seen, self.anchored and other.anchored)
+
+    def _shifted(self, rows: int) -> BiasCounts:
+        summaries = {
+            n: ColumnSummary(s.kind, None if s.first_row is None else s.first_row + rows, s.first_value)
+            for n, s in self.summaries.items()
+        }
+        first_seen = {f: {v: r + rows for v, r in seen.items()} for f, seen in self.first_seen.items()}
+        return BiasCounts(self.columns, summaries, self.cells, first_seen, self.anchored)
 
     @property
     def row_count(self) -> int:

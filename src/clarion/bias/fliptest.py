@@ -29,7 +29,7 @@ SMALL_FACET_ROWS = 9
 
 @dataclass(frozen=True)
 class _Part:
-    row_offset: int
+    row_offset: int | None
     features: np.ndarray
     facets: dict[str, np.ndarray]
     predicted: np.ndarray
@@ -49,9 +49,20 @@ class FlipTestData:
 
     @classmethod
     def from_frame(
-        cls, chunk: pd.DataFrame, columns: BiasColumns, feature_columns: Sequence[str], *, row_offset: int = 0
+        cls,
+        chunk: pd.DataFrame,
+        columns: BiasColumns | Any,
+        feature_columns: Sequence[str],
+        *,
+        row_offset: int | None = None,
     ) -> FlipTestData:
-        """Keep one chunk's rows; ``feature_columns`` are the model's inputs (facet columns may be among them)."""
+        """Keep one chunk's rows; ``feature_columns`` are the model's inputs (facet columns may be among them).
+
+        ``columns`` is a BiasColumns (or anything with a ``columns`` BiasColumns, e.g. a BiasSpec). With
+        ``row_offset`` merges order rows by dataset position; without it a merge reads as "self, then other".
+        """
+        if not isinstance(columns, BiasColumns):
+            columns = columns.columns
         if columns.predicted_label is None:
             raise ValueError("the flip test needs a predicted label column")
         names = tuple(c for c in feature_columns if c not in (columns.label, columns.predicted_label))
@@ -72,7 +83,9 @@ class FlipTestData:
         """All rows of both, ordered by dataset position (associative and commutative)."""
         if other.feature_columns != self.feature_columns:
             raise ValueError("cannot merge flip-test rows with different feature columns")
-        parts = tuple(sorted(self.parts + other.parts, key=lambda p: p.row_offset))
+        parts = self.parts + other.parts
+        if all(p.row_offset is not None for p in parts):
+            parts = tuple(sorted(parts, key=lambda p: p.row_offset))
         return FlipTestData(self.feature_columns, self.non_numeric | other.non_numeric, parts)
 
     @property
