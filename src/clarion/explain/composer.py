@@ -4,9 +4,10 @@ A composer knows the explained rows and the background (baseline) items. A synth
 identified by (row r, background b, player mask z): player j takes the row's value where z_j, the
 background's otherwise. The engine calls:
 
-- ``differs(row_ids) -> (R, B, P) bool``: whether player j of row r differs from background b. Where it
-  does not, the player's mask bit cannot change the input, which lets the engine drop duplicate
-  synthetic inputs before calling the model.
+- ``value_codes(row_ids) -> (bg_codes (B, P), row_codes (R, P))``: integer codes per player such that
+  equal codes mean equal values; background values get codes 0.., a row value not among the
+  background values gets -1. The engine derives from them which synthetic inputs coincide and
+  predicts each distinct input once.
 - ``compose(row_ids, background_ids, masks) -> inputs``: one model input per triple, in order.
 - ``background_is_row_free``: True when the input with no player from the row does not depend on the
   row (then it is predicted once, not once per row).
@@ -40,7 +41,7 @@ class Composer(Protocol):
     @property
     def background_is_row_free(self) -> bool: ...
 
-    def differs(self, row_ids: np.ndarray) -> np.ndarray: ...
+    def value_codes(self, row_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
 
     def compose(self, row_ids: np.ndarray, background_ids: np.ndarray, masks: np.ndarray) -> Any: ...
 
@@ -87,17 +88,18 @@ class TabularComposer:
     def background_is_row_free(self) -> bool:
         return self.num_players == len(self._columns)
 
-    def differs(self, row_ids: np.ndarray) -> np.ndarray:
-        out = np.empty((row_ids.shape[0], self.num_background, self.num_players), dtype=bool)
+    def value_codes(self, row_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        b, r = self.num_background, row_ids.shape[0]
+        bg_codes = np.empty((b, self.num_players), dtype=np.int64)
+        row_codes = np.empty((r, self.num_players), dtype=np.int64)
         for p, j in enumerate(self._players):
-            x = self._row_values[j][row_ids]
-            b = self._bg_values[j]
-            if x.dtype == object or b.dtype == object:
-                out[:, :, p] = ~_equal_objects(x, b)
-            else:
-                # NaN vs NaN counts as equal: both give the model the same input
-                out[:, :, p] = ~((x[:, None] == b[None, :]) | (np.isnan(x[:, None]) & np.isnan(b[None, :])))
-        return out
+            both = np.concatenate([self._bg_values[j], self._row_values[j][row_ids]])
+            # codes follow first appearance, so background values take the smallest codes; NaN == NaN
+            codes = pd.factorize(pd.Series(both, dtype=object if both.dtype == object else None), use_na_sentinel=False)[0]
+            bg_codes[:, p] = codes[:b]
+            distinct_bg = int(codes[:b].max(initial=-1)) + 1
+            row_codes[:, p] = np.where(codes[b:] < distinct_bg, codes[b:], -1)
+        return bg_codes, row_codes
 
     def compose(self, row_ids: np.ndarray, background_ids: np.ndarray, masks: np.ndarray) -> pd.DataFrame:
         data = {}
@@ -122,15 +124,3 @@ class TabularComposer:
             return pd.array(values, dtype=dtype)
         except (TypeError, ValueError):
             return values
-
-
-def _equal_objects(x: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(len(x), len(b)) elementwise equality for object arrays, missing values equal to each other."""
-    eq = np.empty((x.shape[0], b.shape[0]), dtype=bool)
-    x_na = pd.isna(x)
-    for i, value in enumerate(b):
-        if pd.isna(value):
-            eq[:, i] = x_na
-        else:
-            eq[:, i] = (x == value) & ~x_na
-    return eq

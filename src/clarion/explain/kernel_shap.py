@@ -23,7 +23,7 @@ import pandas as pd
 
 from clarion.config.methods import ShapConfig
 from clarion.errors import ConfigError, PredictorError
-from clarion.explain.coalitions import CoalitionPlan, effective_num_samples, mask_keys, plan_coalitions
+from clarion.explain.coalitions import CoalitionPlan, effective_num_samples, plan_coalitions
 from clarion.explain.composer import Composer, TabularComposer
 from clarion.explain.solver import solve_kernel_shap
 
@@ -207,45 +207,35 @@ def _explain_chunk(
     k: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     r, s, b, p = len(row_ids), masks.shape[0], composer.num_background, composer.num_players
-    diff = composer.differs(row_ids)  # (R, B, P)
-    eff = masks[None, :, None, :] & diff[:, None, :, :]  # (R, S, B, P) players that change the input
+    bg_codes, row_codes = composer.value_codes(row_ids)
+    diff = row_codes[:, None, :] != bg_codes[None, :, :]  # (R, B, P) players whose value differs
     row_of = np.broadcast_to(np.arange(r)[:, None, None], (r, s, b)).ravel()
     bg_of = np.broadcast_to(np.arange(b)[None, None, :], (r, s, b)).ravel()
-    eff = eff.reshape(-1, p)
-    no_player = ~eff.any(axis=1)
-    as_row = (eff == diff[row_of, bg_of]).all(axis=1)
-    as_background = no_player & composer.background_is_row_free
-    as_row &= ~as_background
-    mixed = ~(as_background | as_row)
-
-    # where a (row, background) pair differs in every player, distinct coalitions give distinct inputs
-    all_differ = diff.all(axis=2)[row_of, bg_of]
-    index = np.empty(r * s * b, dtype=np.intp)
-    index[as_background] = bg_of[as_background]
-    row_slot = b  # predictions: [background (B)] [rows (R)] [mixed ...]
-    index[as_row] = row_slot + row_of[as_row]
-    mix_slot = row_slot + r
-    simple = mixed & all_differ
-    n_simple = int(simple.sum())
-    index[simple] = mix_slot + np.arange(n_simple)
-    partial = np.flatnonzero(mixed & ~all_differ)
-    if partial.size:
-        group = row_of[partial] * b + bg_of[partial]
-        keys = mask_keys(eff[partial])
-        combined = np.rec.fromarrays([group, keys]) if keys.dtype.kind == "V" else _pack(group, keys, p)
-        _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
-        partial_unique = partial[first]
-        index[partial] = mix_slot + n_simple + inverse.ravel()
+    triple_masks = np.broadcast_to(masks[None, :, None, :], (r, s, b, p)).reshape(-1, p)
+    row_slot = b  # prediction table: [background (B)] [rows (R)] [other distinct inputs ...]
+    repeated = any(len(np.unique(bg_codes[:, j])) < b for j in range(p))
+    if diff.all() and not repeated:
+        # no row value equals a background value and background values never repeat: the only
+        # coinciding inputs are "nothing from the row" (= background b) and "all from the row" (= x)
+        index = np.empty(r * s * b, dtype=np.intp)
+        none = ~triple_masks.any(axis=1) & composer.background_is_row_free
+        full = triple_masks.all(axis=1) & ~none
+        index[none] = bg_of[none]
+        index[full] = row_slot + row_of[full]
+        new_pos = np.flatnonzero(~(none | full))
+        index[new_pos] = row_slot + r + np.arange(new_pos.size)
+        row_index = row_slot + np.arange(r)
     else:
-        partial_unique = partial
-    mixed_ids = np.concatenate([np.flatnonzero(simple), partial_unique])
+        index, row_index, new_pos = _distinct_inputs(
+            composer.background_is_row_free, bg_codes, row_codes, row_of, bg_of, triple_masks, row_slot
+        )
 
     compose_rows = [row_ids] if given_row_outputs is None else []
     compose_bgs = [np.zeros(r, dtype=np.intp)] if given_row_outputs is None else []
     compose_masks = [np.ones((r, p), dtype=bool)] if given_row_outputs is None else []
-    compose_rows.append(row_ids[row_of[mixed_ids]])
-    compose_bgs.append(bg_of[mixed_ids])
-    compose_masks.append(np.broadcast_to(masks[None, :, None, :], (r, s, b, p)).reshape(-1, p)[mixed_ids])
+    compose_rows.append(row_ids[row_of[new_pos]])
+    compose_bgs.append(bg_of[new_pos])
+    compose_masks.append(triple_masks[new_pos])
     inputs = composer.compose(np.concatenate(compose_rows), np.concatenate(compose_bgs), np.concatenate(compose_masks))
     n_inputs = sum(len(x) for x in compose_rows)
     pred = _checked(predict(inputs), n_inputs, k)
@@ -256,7 +246,7 @@ def _explain_chunk(
     v = table[index].reshape(r, s, b, k).mean(axis=2)  # (R, S, K) averaged over the background
     v = link(v)
     v_empty = v[:, 0, :]
-    v_full = link(table[row_slot : row_slot + r])
+    v_full = link(table[row_index])
     coal = v[:, 1:, :]  # (R, S-1, K)
     t = r * k
     sol = solve_kernel_shap(
@@ -267,11 +257,52 @@ def _explain_chunk(
     return values, stderr, v_empty, n_inputs
 
 
-def _pack(group: np.ndarray, keys: np.ndarray, num_players: int) -> np.ndarray:
-    """One int64 per (group, mask) when it fits, else a record array (both sort and compare correctly)."""
-    if num_players + int(group.max()).bit_length() <= 62:
-        return (group.astype(np.int64) << num_players) | keys
-    return np.rec.fromarrays([group, keys])
+def _distinct_inputs(
+    row_free: bool,
+    bg_codes: np.ndarray,
+    row_codes: np.ndarray,
+    row_of: np.ndarray,
+    bg_of: np.ndarray,
+    triple_masks: np.ndarray,
+    row_slot: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Slots in the prediction table for each triple and each row, and the triples to predict.
+
+    Every input gets a key: per player, 1 + the code of its value (0 for a row value found in no
+    background row), plus the row number when some value is row-specific (or non-players keep the
+    row's values). Equal keys <=> equal inputs, so each key is predicted once: background rows and
+    explained rows keep their own slots, and other inputs coinciding with them reuse those slots.
+    """
+    b, r = bg_codes.shape[0], row_codes.shape[0]
+    bg_keys = _keys(np.full(b, -1), bg_codes + 1, bg_codes, row_codes, row_free)
+    row_keys = _keys(np.arange(r), row_codes + 1, bg_codes, row_codes, row_free)
+    tokens = np.where(triple_masks, row_codes[row_of] + 1, bg_codes[bg_of] + 1)
+    triple_keys = _keys(row_of, tokens, bg_codes, row_codes, row_free)
+    all_keys = np.concatenate([bg_keys, row_keys, triple_keys])
+    _, first, inverse = np.unique(all_keys, return_index=True, return_inverse=True)
+    inverse = inverse.ravel()
+    # the slot of a key is where it first occurs: background rows first, then rows, then new inputs
+    slot_of_first = np.empty(all_keys.shape[0], dtype=np.intp)
+    slot_of_first[: b + r] = np.arange(b + r)
+    own = first[first >= b + r]  # keys first seen among the triples
+    new_pos = np.sort(own) - (b + r)
+    slot_of_first[np.sort(own)] = b + r + np.arange(own.size)
+    slots = slot_of_first[first][inverse]
+    return slots[b + r :], slots[b : b + r], new_pos
+
+
+def _keys(row: np.ndarray, tokens: np.ndarray, bg_codes: np.ndarray, row_codes: np.ndarray, row_free: bool) -> np.ndarray:
+    """Sortable keys of inputs given their per-player tokens (see ``_distinct_inputs``)."""
+    radix = np.maximum(bg_codes.max(axis=0, initial=-1), -1).astype(np.int64) + 2
+    row_part = np.where((tokens > 0).all(axis=1) & row_free, -1, row) + 1
+    bits = float(np.log2(radix).sum()) + float(np.log2(row_codes.shape[0] + 2))
+    if bits <= 62:
+        key = row_part.astype(np.int64)
+        for j in range(tokens.shape[1]):
+            key = key * radix[j] + tokens[:, j]
+        return key
+    table = np.ascontiguousarray(np.concatenate([row_part[:, None], tokens], axis=1).astype(np.int64))
+    return table.view(np.dtype((np.void, table.shape[1] * 8))).ravel()
 
 
 def _checked(pred: Any, n: int, k: int) -> np.ndarray:

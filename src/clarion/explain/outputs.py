@@ -1,0 +1,70 @@
+"""Kernel SHAP outputs: the ``explanations.kernel_shap`` section of analysis.json and explanations_shap/out.csv.
+
+Shapes verified against CLARIFY_OUTPUTS.md (1b, 2) and the developer guide's examples:
+
+- ``kernel_shap`` maps each output name (label header, else ``label0``, ``label1``, ...) to
+  ``{"global_shap_values": {feature: value}, "expected_value": value}``: one float per feature and
+  one float expected value per label. clarion adds ``global_shap_values_stderr`` (same keys; 0 when
+  exact) beside them, a key Clarify consumers ignore. Features appear in dataset order (the guide's
+  abalone example lists them alphabetically, another real output does not; JSON object order carries
+  no meaning).
+- ``out.csv`` has one column per feature and output named ``<feature>_<label>`` (e.g. ``Age_label0``),
+  output-major (all features of the first output, then the next), a header row, one row per input
+  record in input order and no index column; the join-source column comes first when
+  ``joinsource_name_or_index`` is configured. For the blog-era code that reads bare feature names,
+  strip the ``_<label>`` suffix (with one output: ``df.columns.str.removesuffix("_label0")``).
+- PDP: ``pdp_section`` in ``clarion.explain.pdp``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from clarion.data.atomic import write_with
+from clarion.explain.aggregate import AggMethod, aggregate, aggregate_stderr
+from clarion.explain.kernel_shap import ShapResult
+
+
+def _number(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
+
+
+def kernel_shap_section(result: ShapResult, agg_method: AggMethod = "mean_abs") -> dict[str, Any]:
+    """``explanations.kernel_shap``: per output, global values by ``agg_method`` and the expected value."""
+    global_values = aggregate(result.values, agg_method)
+    global_stderr = aggregate_stderr(result.values, result.stderr, agg_method)
+    section: dict[str, Any] = {}
+    for k, label in enumerate(result.output_names):
+        section[label] = {
+            "global_shap_values": {f: _number(global_values[j, k]) for j, f in enumerate(result.feature_names)},
+            "expected_value": _number(result.expected_value[k]),
+            "global_shap_values_stderr": {f: _number(global_stderr[j, k]) for j, f in enumerate(result.feature_names)},
+        }
+    return section
+
+
+def local_value_columns(feature_names: tuple[str, ...] | list[str], output_names: tuple[str, ...] | list[str]) -> list[str]:
+    """``<feature>_<label>`` for every output (outer) and feature (inner)."""
+    return [f"{f}_{label}" for label in output_names for f in feature_names]
+
+
+def local_values_frame(result: ShapResult, joinsource: pd.Series | None = None) -> pd.DataFrame:
+    """out.csv as a DataFrame: the join-source column (when given, under its name) then the local values."""
+    n, m, k = result.values.shape
+    flat = result.values.transpose(0, 2, 1).reshape(n, k * m)  # output-major, then feature
+    frame = pd.DataFrame(flat, columns=local_value_columns(result.feature_names, result.output_names))
+    if joinsource is not None:
+        if len(joinsource) != n:
+            raise ValueError(f"joinsource has {len(joinsource)} values for {n} rows")
+        frame.insert(0, str(joinsource.name), joinsource.to_numpy())
+    return frame
+
+
+def write_local_values_csv(path: str | Path, result: ShapResult, joinsource: pd.Series | None = None) -> Path:
+    """Write explanations_shap/out.csv atomically (temp file in the same directory, then rename)."""
+    frame = local_values_frame(result, joinsource)
+    return write_with(path, lambda handle: frame.to_csv(handle, index=False))
