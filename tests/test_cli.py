@@ -24,7 +24,8 @@ def write_config(tmp_path, config=CONFIG, name="analysis_config.json"):
     return path
 
 
-def write_data(tmp_path, rows=((1, 0, 1), (2, 1, 0), (3, 1, 1), (4, 0, 0), (5, 0, 1))):
+def write_data(tmp_path, rows=((1, 0, 1), (2, 1, 0), (3, 1, 1), (4, 0, 0), (5, 0, 1)) * 10):
+    """50 rows, so integer columns with two values are categorical under smclarify's 5% uniqueness rule."""
     path = tmp_path / "data.csv"
     path.write_text("".join(",".join(map(str, r)) + "\n" for r in rows))
     return path
@@ -72,7 +73,7 @@ def test_run_writes_analysis_json(tmp_path):
     assert code == 0
     analysis = json.loads((tmp_path / "out" / "analysis.json").read_text())
     metric = analysis["pre_training_bias_metrics"]["facets"]["sex"][0]["metrics"][0]
-    # facet d = sex 1 (2 rows), a = the other 3 rows: CI = (3 - 2) / 5
+    # facet d = sex 1 (20 rows), a = the other 30 rows: CI = (30 - 20) / 50
     assert metric["name"] == "CI" and abs(metric["value"] - 0.2) < 1e-12
     assert json.loads((tmp_path / "out" / "analysis_config.json").read_text()) == CONFIG
 

@@ -77,6 +77,28 @@ def test_bad_csv_row_names_file_and_line(tmp_path):
         read_all(path, dataset_type="text/csv", headers=HEADERS)
 
 
+def test_short_csv_row_is_an_error_not_missing_values(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_text(csv_text(ROWS[:3]) + "7,F\n" + csv_text(ROWS[3:]))
+    with pytest.raises(DataError, match=r"data.csv:4: Expected 4 fields in line 4, saw 2"):
+        read_all(path, dataset_type="text/csv", headers=HEADERS, chunk_rows=2)
+
+
+def test_empty_values_and_quoted_newlines_are_fine(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_text('1,"two\nlines",,0\n\n2,"say ""hi""",1.5,1\n')
+    frame = read_all(path, dataset_type="text/csv", headers=HEADERS, chunk_rows=1)
+    assert frame["sex"].tolist() == ["two\nlines", 'say "hi"']
+    assert frame["score"].isna().tolist() == [True, False]
+
+
+def test_bad_row_line_in_a_later_chunk(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_text(csv_text(ROWS * 2) + "1,2,3,4,5\n")
+    with pytest.raises(DataError, match=r"data.csv:11: Expected 4 fields in line 11, saw 5"):
+        read_all(path, dataset_type="text/csv", headers=HEADERS, chunk_rows=3)
+
+
 def test_bad_csv_row_line_counts_the_header_row(tmp_path):
     path = tmp_path / "data.csv"
     path.write_text(csv_text(ROWS[:2], HEADERS) + "7,F,1.0,0,EXTRA\n")

@@ -94,40 +94,84 @@ def _csv_chunks(data_file: DataFile, options: ReadOptions) -> Iterator[pd.DataFr
     else:
         has_header_row = True
         names = [f.strip() for f in first_fields]
-    offset = 2 if has_header_row else 1  # file line number of the chunk's first row
     try:
         with fsspec.open(data_file.uri, "rt", encoding="utf-8", newline="") as handle:
-            reader = pd.read_csv(
-                handle,
-                header=None,
-                names=names,
-                skiprows=1 if has_header_row else 0,
-                chunksize=options.chunk_rows,
-                skip_blank_lines=True,
-                low_memory=False,
-            )
-            for chunk in reader:
-                yield chunk
-                offset += len(chunk)
-    except pd.errors.ParserError as exc:
-        match = _LINE_IN_MESSAGE.search(str(exc))
-        line = int(match.group(1)) if match else offset  # pandas counts file lines, skipped rows included
-        detail = str(exc).split("C error: ")[-1].strip()
-        raise DataError(f"{data_file.name}:{line}: {detail}") from None
+            for first_line, lines in _record_blocks(handle, options.chunk_rows, skip_first_record=has_header_row):
+                yield _parse_csv_block(lines, names, data_file.name, first_line)
     except UnicodeDecodeError as exc:
         raise DataError(f"{data_file.name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
         raise DataError(f"{data_file.name}: cannot read CSV: {exc}") from None
 
 
+def _record_blocks(lines: Iterable[str], size: int, *, skip_first_record: bool) -> Iterator[tuple[int, list[str]]]:
+    """Blocks of at most ``size`` CSV records as (file line number of the block's first line, lines).
+
+    A record continues over line breaks while its double quotes are unbalanced (RFC 4180 quoting);
+    blank lines stay in the block (so line numbers stay exact) but are not records.
+    """
+    block: list[str] = []
+    first = 1
+    records = 0
+    in_quotes = False
+    skipping = skip_first_record
+    for number, line in enumerate(lines, start=1):
+        starts_record = not in_quotes
+        if line.count('"') % 2:
+            in_quotes = not in_quotes
+        if skipping:
+            skipping = in_quotes
+            continue
+        if starts_record and line.strip():
+            if records == size:
+                yield first, block
+                block, records = [], 0
+            records += 1
+        if not block:
+            first = number
+        block.append(line)
+    if records:
+        yield first, block
+
+
+def _parse_csv_block(lines: list[str], names: list[str], file_name: str, first_line: int) -> pd.DataFrame:
+    """Parse one block with pandas; a row with too many or too few fields is a DataError naming its line."""
+    text = "".join(lines)
+    try:
+        frame = pd.read_csv(io.StringIO(text), header=None, names=names, skip_blank_lines=True, low_memory=False)
+    except pd.errors.ParserError as exc:
+        match = _LINE_IN_MESSAGE.search(str(exc))
+        line = first_line + int(match.group(1)) - 1 if match else first_line
+        detail = _LINE_IN_MESSAGE.sub(f"line {line}", str(exc).split("C error: ")[-1].strip())
+        raise DataError(f"{file_name}:{line}: {detail}") from None
+    except ValueError as exc:
+        raise DataError(f"{file_name}:{first_line}: cannot parse CSV: {exc}") from None
+    if len(names) > 1 and frame.iloc[:, -1].isna().any():
+        _check_field_counts(text, len(names), file_name, first_line)
+    return frame
+
+
+def _check_field_counts(text: str, expected: int, file_name: str, first_line: int) -> None:
+    """pandas pads short rows with missing values; find a row that really has too few fields."""
+    reader = csv.reader(io.StringIO(text))
+    line = first_line
+    for record in reader:
+        if record and len(record) != expected:
+            raise DataError(f"{file_name}:{line}: Expected {expected} fields in line {line}, saw {len(record)}")
+        line = first_line + reader.line_num
+
+
 def _first_csv_fields(data_file: DataFile) -> list[str] | None:
+    """The first non-empty record of the file (a header row or the first data row)."""
     try:
         with fsspec.open(data_file.uri, "rt", encoding="utf-8", newline="") as handle:
-            for line in handle:
-                if line.strip():
-                    return next(csv.reader(io.StringIO(line)))
+            for record in csv.reader(handle):
+                if record and any(field.strip() for field in record):
+                    return record
     except UnicodeDecodeError as exc:
         raise DataError(f"{data_file.name}:1: not UTF-8 text ({exc.reason})") from None
+    except csv.Error as exc:
+        raise DataError(f"{data_file.name}:1: cannot parse CSV: {exc}") from None
     except OSError as exc:
         raise DataError(f"{data_file.name}: cannot read: {exc}") from None
     return None

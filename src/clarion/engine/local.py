@@ -140,10 +140,10 @@ def run_pass_one(plan: AnalysisPlan, predictor: Any, chunk_rows: int, seed: int)
                     result.model_outputs.append(outputs)
                     result.output_names = names
             if result.spec is not None:
-                counts = bias.BiasCounts.from_frame(chunk, result.spec.columns)
+                counts = bias.BiasCounts.from_frame(chunk, result.spec.columns, row_offset=result.rows)
                 result.counts = counts if result.counts is None else result.counts.merge(counts)
                 if plan.post_training_bias and "FT" in result.spec.post_training_metrics:
-                    flip = bias.FlipTestData.from_frame(chunk, result.spec, list(roles.features))
+                    flip = bias.FlipTestData.from_frame(chunk, result.spec, list(roles.features), row_offset=result.rows)
                     result.flip_test = flip if result.flip_test is None else result.flip_test.merge(flip)
             if plan.shap or plan.pdp:
                 result.sample = result.sample.add(chunk.loc[:, list(roles.columns)], result.rows, seed)
