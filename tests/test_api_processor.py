@@ -41,7 +41,11 @@ def test_model_config_clarion_sources_written_to_predictor() -> None:
         "content_type": "text/csv", "model_uri": "models/xgb.json", "shadow": True, "max_concurrency": 2,
     }  # fmt: skip
     url = api.ModelConfig(endpoint_url="http://127.0.0.1:8080", model_name="m", timeout_seconds=5.0)
-    assert url.get_predictor_config() == {"model_name": "m", "endpoint_url": "http://127.0.0.1:8080", "timeout_seconds": 5.0}
+    assert url.get_predictor_config() == {
+        "model_name": "m",
+        "endpoint_url": "http://127.0.0.1:8080",
+        "timeout_seconds": 5.0,
+    }
     command = api.ModelConfig(serve_command=["python", "-m", "server", "--port", "{port}"])
     assert command.get_predictor_config() == {"serve_command": ["python", "-m", "server", "--port", "{port}"]}
 
@@ -49,7 +53,9 @@ def test_model_config_clarion_sources_written_to_predictor() -> None:
 def test_model_callable_function_becomes_import_path() -> None:
     config = api.ModelConfig(model_callable=score_function)
     assert config.get_predictor_config() == {"model_callable": f"{__name__}:score_function"}
-    assert api.ModelConfig(model_callable="pkg.mod:predict").get_predictor_config() == {"model_callable": "pkg.mod:predict"}
+    assert api.ModelConfig(model_callable="pkg.mod:predict").get_predictor_config() == {
+        "model_callable": "pkg.mod:predict"
+    }
     with pytest.raises(api.ArgumentError, match="cannot be imported by name"):
         api.ModelConfig(model_callable=lambda frame: frame)
 
@@ -64,7 +70,9 @@ def test_model_config_refuses_two_sources_and_no_source() -> None:
 def test_clarion_predictor_validates_and_is_typed() -> None:
     data = api.DataConfig("d.csv", "out", label="y", headers=["x", "y"])
     model = api.ModelConfig(model_uri="m.joblib", shadow=True, content_type="text/csv")
-    built = api.build_explainability(data, model, api.ModelPredictedLabelConfig(probability=0), api.SHAPConfig(num_clusters=1))
+    built = api.build_explainability(
+        data, model, api.ModelPredictedLabelConfig(probability=0), api.SHAPConfig(num_clusters=1)
+    )
     parsed = load_config(built)
     assert parsed.predictor is not None
     assert (parsed.predictor.model_uri, parsed.predictor.shadow, parsed.predictor.probability) == ("m.joblib", True, 0)
@@ -95,11 +103,22 @@ def test_logs_false_and_engine_are_passed(monkeypatch: pytest.MonkeyPatch, tmp_p
     monkeypatch.setattr(processor_module, "_engine_runner", lambda: lambda config, **kw: calls.append(kw) or {})
     data = api.DataConfig(str(tmp_path / "d.csv"), str(tmp_path / "o"), label="y", headers=["x", "y"])
     api.ClarifyProcessor(engine="spark").run_pre_training_bias(data, api.BiasConfig([1], "x"), logs=False)
-    assert calls == [{"data_uri": str(tmp_path / "d.csv"), "output_dir": str(tmp_path / "o"), "engine": "spark", "quiet": True}]
+    assert calls == [
+        {"data_uri": str(tmp_path / "d.csv"), "output_dir": str(tmp_path / "o"), "engine": "spark", "quiet": True}
+    ]
 
 
 ROWS = [  # x = facet (1 is facet d), y = label; written as letters so both columns are categorical
-    (1, 1), (1, 0), (1, 0), (0, 1), (0, 1), (0, 1), (0, 0), (0, 1), (0, 0), (0, 1),
+    (1, 1),
+    (1, 0),
+    (1, 0),
+    (0, 1),
+    (0, 1),
+    (0, 1),
+    (0, 0),
+    (0, 1),
+    (0, 0),
+    (0, 1),
 ]
 
 

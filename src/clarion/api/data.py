@@ -54,7 +54,11 @@ class SegmentationConfig:
     def __post_init__(self) -> None:
         if self.name_or_index is None:
             raise ArgumentError("SegmentationConfig.name_or_index: cannot be None")
-        if not self.segments or not isinstance(self.segments, list) or not all(isinstance(s, list) for s in self.segments):
+        if (
+            not self.segments
+            or not isinstance(self.segments, list)
+            or not all(isinstance(s, list) for s in self.segments)
+        ):
             raise ArgumentError("SegmentationConfig.segments: expected a list of lists of values or intervals")
         if self.display_aliases is not None and len(self.display_aliases) not in (
             len(self.segments),

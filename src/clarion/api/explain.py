@@ -96,7 +96,14 @@ class ImageConfig:
 
     def get_image_config(self) -> dict[str, Any]:
         config: dict[str, Any] = {"model_type": self.model_type}
-        for name in ("num_segments", "feature_extraction_method", "segment_compactness", "max_objects", "iou_threshold", "context"):
+        for name in (
+            "num_segments",
+            "feature_extraction_method",
+            "segment_compactness",
+            "max_objects",
+            "iou_threshold",
+            "context",
+        ):
             put(getattr(self, name), name, config)
         return config
 
@@ -123,7 +130,9 @@ class SHAPConfig(ExplainabilityConfig):
 
     def __post_init__(self) -> None:
         if self.agg_method is not None and self.agg_method not in AGG_METHODS:
-            raise ArgumentError(f"SHAPConfig.agg_method: expected one of {', '.join(AGG_METHODS)}, got {self.agg_method!r}")
+            raise ArgumentError(
+                f"SHAPConfig.agg_method: expected one of {', '.join(AGG_METHODS)}, got {self.agg_method!r}"
+            )
         if self.num_clusters is not None and self.baseline is not None:
             raise ArgumentError("SHAPConfig: baseline and num_clusters cannot both be given")
         if self.features_to_explain is not None and (self.text_config is not None or self.image_config is not None):
@@ -164,7 +173,9 @@ class AsymmetricShapleyValueConfig(ExplainabilityConfig):
 
     def __post_init__(self) -> None:
         if self.direction not in ASYMMETRIC_DIRECTIONS:
-            raise ArgumentError(f"AsymmetricShapleyValueConfig.direction: expected one of {', '.join(ASYMMETRIC_DIRECTIONS)}")
+            raise ArgumentError(
+                f"AsymmetricShapleyValueConfig.direction: expected one of {', '.join(ASYMMETRIC_DIRECTIONS)}"
+            )
         if self.granularity not in ASYMMETRIC_GRANULARITIES:
             raise ArgumentError(
                 f"AsymmetricShapleyValueConfig.granularity: expected one of {', '.join(ASYMMETRIC_GRANULARITIES)}"
@@ -173,14 +184,17 @@ class AsymmetricShapleyValueConfig(ExplainabilityConfig):
             if not isinstance(self.num_samples, int):
                 raise ArgumentError("AsymmetricShapleyValueConfig.num_samples: an integer is required for fine_grained")
             if self.direction != "chronological":
-                raise ArgumentError(f"AsymmetricShapleyValueConfig: {self.direction} is not supported with fine_grained")
+                raise ArgumentError(
+                    f"AsymmetricShapleyValueConfig: {self.direction} is not supported with fine_grained"
+                )
         elif self.num_samples:
             raise ArgumentError("AsymmetricShapleyValueConfig.num_samples: only used with fine_grained granularity")
         if isinstance(self.baseline, dict):
             for key in ("target_time_series", "related_time_series"):
                 if key in self.baseline and self.baseline[key] not in ("zero", "mean"):
                     raise ArgumentError(
-                        f"AsymmetricShapleyValueConfig.baseline.{key}: expected 'zero' or 'mean', got {self.baseline[key]!r}"
+                        f"AsymmetricShapleyValueConfig.baseline.{key}: expected 'zero' or 'mean',"
+                        f" got {self.baseline[key]!r}"
                     )
 
     def get_explainability_config(self) -> dict[str, Any]:

@@ -29,7 +29,9 @@ LabelSource = ModelPredictedLabelConfig | int | str | None
 REPORT = {"name": "report", "title": "Analysis Report"}
 
 
-def build_pre_training_bias(data_config: DataConfig, bias_config: BiasConfig, methods: MetricSelector = "all") -> dict[str, Any]:
+def build_pre_training_bias(
+    data_config: DataConfig, bias_config: BiasConfig, methods: MetricSelector = "all"
+) -> dict[str, Any]:
     """Config of ``run_pre_training_bias``."""
     config = {**data_config.get_config(), **bias_config.get_config()}
     return _add_methods(config, pre_training_methods=methods)
@@ -58,7 +60,9 @@ def build_bias(
 ) -> dict[str, Any]:
     """Config of ``run_bias`` (pre- and post-training)."""
     config = {**data_config.get_config(), **bias_config.get_config()}
-    config = _add_methods(config, pre_training_methods=pre_training_methods, post_training_methods=post_training_methods)
+    config = _add_methods(
+        config, pre_training_methods=pre_training_methods, post_training_methods=post_training_methods
+    )
     return _add_predictor(config, model_config, model_predicted_label_config)
 
 
@@ -81,9 +85,7 @@ def build_explainability(
             raise ArgumentError("model_config: a TimeSeriesModelConfig is required with AsymmetricShapleyValueConfig")
         _check_static_covariates_baseline(explainability_config, data)
     elif has_ts_data or has_ts_model:
-        raise ArgumentError(
-            "explainability_config: time-series data or model needs an AsymmetricShapleyValueConfig"
-        )
+        raise ArgumentError("explainability_config: time-series data or model needs an AsymmetricShapleyValueConfig")
     config = _add_predictor(data, model_config, model_predicted_label_config, methods_pending=True)
     return _add_methods(config, explainability_config=explainability_config)
 
@@ -100,7 +102,11 @@ def build_bias_and_explainability(
     """Config of ``run_bias_and_explainability``; bias is not defined for time series."""
     data = data_config.get_config()
     model_is_ts = model_config is not None and "time_series_predictor_config" in model_config.get_predictor_config()
-    if isinstance(explainability_config, AsymmetricShapleyValueConfig) or "time_series_data_config" in data or model_is_ts:
+    if (
+        isinstance(explainability_config, AsymmetricShapleyValueConfig)
+        or "time_series_data_config" in data
+        or model_is_ts
+    ):
         raise ArgumentError("bias metrics are not defined for time series")
     config = {**data, **bias_config.get_config()}
     config = _add_methods(
@@ -190,7 +196,9 @@ def _merge_explainability(explainability_config: Explainability) -> dict[str, An
     return merged
 
 
-def _check_static_covariates_baseline(explainability_config: AsymmetricShapleyValueConfig, data: dict[str, Any]) -> None:
+def _check_static_covariates_baseline(
+    explainability_config: AsymmetricShapleyValueConfig, data: dict[str, Any]
+) -> None:
     """Each item's static-covariate baseline must be a list with one value per static covariate column."""
     baseline = explainability_config.baseline
     if not isinstance(baseline, dict) or "static_covariates" not in baseline:
@@ -198,12 +206,14 @@ def _check_static_covariates_baseline(explainability_config: AsymmetricShapleyVa
     count = len(data["time_series_data_config"].get("static_covariates", []))
     if count == 0:
         raise ArgumentError(
-            "asymmetric_shapley_value.baseline.static_covariates: given but the TimeSeriesDataConfig has no static covariates"
+            "asymmetric_shapley_value.baseline.static_covariates: given, but the TimeSeriesDataConfig"
+            " has no static covariates"
         )
     for item_id, entry in baseline["static_covariates"].items():
         if not isinstance(entry, list):
             raise ArgumentError(f"asymmetric_shapley_value.baseline.static_covariates.{item_id}: expected a list")
         if len(entry) != count:
             raise ArgumentError(
-                f"asymmetric_shapley_value.baseline.static_covariates.{item_id}: expected {count} values, got {len(entry)}"
+                f"asymmetric_shapley_value.baseline.static_covariates.{item_id}: expected {count} values,"
+                f" got {len(entry)}"
             )

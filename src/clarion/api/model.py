@@ -131,7 +131,9 @@ class ModelConfig:
                 " (or a clarion model: endpoint_url, model_uri, model_callable or serve_command)"
             )
         if self.endpoint_name and any([self.model_name, self.instance_count, self.instance_type]):
-            raise ArgumentError("ModelConfig: endpoint_name cannot be given with model_name/instance_count/instance_type")
+            raise ArgumentError(
+                "ModelConfig: endpoint_name cannot be given with model_name/instance_count/instance_type"
+            )
         if self.endpoint_name and self.endpoint_name_prefix:
             raise ArgumentError("ModelConfig: endpoint_name_prefix cannot be given with endpoint_name")
 
@@ -159,7 +161,9 @@ class ModelConfig:
         time_series = self.time_series_model_config
         if self.accept_type is not None:
             if self.accept_type not in ACCEPT_TYPES:
-                raise ArgumentError(f"ModelConfig.accept_type: expected one of {', '.join(ACCEPT_TYPES)}, got {self.accept_type!r}")
+                raise ArgumentError(
+                    f"ModelConfig.accept_type: expected one of {', '.join(ACCEPT_TYPES)}, got {self.accept_type!r}"
+                )
             if time_series and self.accept_type == "text/csv":
                 raise ArgumentError("ModelConfig.accept_type: must be JSON or JSON Lines for time series")
             predictor["accept_type"] = self.accept_type
@@ -225,7 +229,8 @@ class ModelPredictedLabelConfig:
                 float(self.probability_threshold)
             except (TypeError, ValueError):
                 raise ArgumentError(
-                    f"ModelPredictedLabelConfig.probability_threshold: expected a number, got {self.probability_threshold!r}"
+                    "ModelPredictedLabelConfig.probability_threshold: expected a number,"
+                    f" got {self.probability_threshold!r}"
                 ) from None
 
     def get_predictor_config(self) -> tuple[float | None, dict[str, Any]]:
