@@ -139,3 +139,32 @@ def test_pre_training_bias_runs_end_to_end(tmp_path: Path) -> None:
     assert metrics["CI"] == pytest.approx((n_a - n_d) / (n_a + n_d))
     assert metrics["DPL"] == pytest.approx(q_a - q_d)
     assert (tmp_path / "result" / "analysis_config.json").exists()
+
+
+def test_explainability_with_model_uri_end_to_end(tmp_path: Path) -> None:
+    """Linear model, zero baseline: the exact SHAP value of feature j on row x is coef_j * x_j."""
+    import joblib
+    import numpy as np
+    from sklearn.linear_model import LinearRegression
+
+    from clarion.card import build_card
+
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(40, 3))
+    coef = np.array([2.0, -1.0, 0.5])
+    target = features @ coef + 1.0
+    np.savetxt(tmp_path / "data.csv", np.c_[features, target], delimiter=",")
+    joblib.dump(LinearRegression().fit(features, target), tmp_path / "model.joblib")
+
+    data = api.DataConfig(str(tmp_path / "data.csv"), str(tmp_path / "out"), label="y", headers=["a", "b", "c", "y"])
+    model = api.ModelConfig(model_uri=str(tmp_path / "model.joblib"), content_type="text/csv")
+    shap = api.SHAPConfig(baseline=[[0, 0, 0]], num_samples=6, agg_method="mean_abs")
+    result = api.ClarifyProcessor(quiet=True).run_explainability(data, model, shap)
+
+    label = result["explanations"]["kernel_shap"]["label0"]
+    expected = np.abs(features * coef).mean(axis=0)
+    assert [label["global_shap_values"][name] for name in "abc"] == pytest.approx(expected.tolist(), rel=1e-6)
+    assert label["expected_value"] == pytest.approx(1.0)
+    card = build_card(tmp_path / "out")
+    assert [r.feature for r in card.explanations[0].top_features] == ["a", "b", "c"]  # order of expected above
+    assert expected[0] > expected[1] > expected[2]
