@@ -190,6 +190,16 @@ def write_output_dir(root: Path, *, local: bool = True, text: bool = True, setup
     return root
 
 
+def write_small_dir(root: Path) -> Path:
+    """An output directory with only one pre-training facet entry (quick to render)."""
+    root.mkdir(parents=True, exist_ok=True)
+    small = {"sex": {"Female": PRE_VALUES[("sex", "Female")]}}
+    table = {(f, v): vals for f, entries in small.items() for v, vals in entries.items()}
+    analysis = {"version": "1.0", "pre_training_bias_metrics": _section(">50K", table, PRE)}
+    (root / "analysis.json").write_text(json.dumps(analysis), encoding="utf-8")
+    return root
+
+
 def require_tool(name: str) -> str:
     """Path of a system tool the tests drive; runs the install script when it is missing and fails (not skips)
     with a clear message if it still is not there."""

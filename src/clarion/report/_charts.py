@@ -38,14 +38,6 @@ def _style(ax, grid_axis: str = "x") -> None:
     ax.set_axisbelow(True)
 
 
-def _new_figure(width: float, height: float) -> Figure:
-    import matplotlib
-
-    with matplotlib.rc_context(FONT):
-        fig = Figure(figsize=(width, height), layout="constrained")
-    return fig
-
-
 def bias_chart(
     panels: Sequence[tuple[str, tuple[float, float], float, Sequence[tuple[str, float | None]]]],
     columns: int = 3,
@@ -192,7 +184,6 @@ def pdp_chart(
                 twin.spines[side].set_visible(False)
             ax.set_zorder(twin.get_zorder() + 1)
             ax.patch.set_visible(False)
-        ax.set_xlabel(chart_text(feature, 40))
         ax.set_ylabel("model output")
         ax.set_title(chart_text(feature, 40), loc="left", fontweight="bold")
         if len(curves) > 1:
