@@ -62,9 +62,7 @@ def ensure_smclarify() -> Path:
     python = VENV / "bin" / "python"
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", "smclarify", "pandas<3", "scikit-learn"], check=True
-        )
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "smclarify", "pandas<3", "scikit-learn"], check=True)
     return python
 
 
@@ -126,8 +124,15 @@ def run_clarion_end_to_end(path: Path, job: dict, columns: list[str]) -> tuple[d
 
 def run_clarion_core(df: pd.DataFrame, job: dict, chunk_rows: int = 100_000) -> tuple[dict, float]:
     """Counts per chunk, merge, sections: the bias computation alone, on an in-memory frame."""
-    from clarion.bias import BiasCounts, BiasSpec, FacetSpec, FlipTestData, merge_all
-    from clarion.bias import post_training_bias_section, pre_training_bias_section
+    from clarion.bias import (
+        BiasCounts,
+        BiasSpec,
+        FacetSpec,
+        FlipTestData,
+        merge_all,
+        post_training_bias_section,
+        pre_training_bias_section,
+    )
 
     metrics = tuple(job["metric_codes"])
     spec = BiasSpec(
@@ -173,8 +178,11 @@ def compare(smclarify_facets: dict, section: dict) -> dict[str, float]:
     for name, entries in smclarify_facets.items():
         ours = section["facets"][name]
         assert [e["value_or_threshold"] for e in entries] == [e["value_or_threshold"] for e in ours], (
-            name, [e["value_or_threshold"] for e in entries], [e["value_or_threshold"] for e in ours])
-        for theirs_entry, our_entry in zip(entries, ours):
+            name,
+            [e["value_or_threshold"] for e in entries],
+            [e["value_or_threshold"] for e in ours],
+        )
+        for theirs_entry, our_entry in zip(entries, ours, strict=True):
             for a, b in zip(theirs_entry["metrics"], our_entry["metrics"], strict=True):
                 assert a["name"] == b["name"] and a["description"] == b["description"], (a, b)
                 va, vb = _value(a), _value(b)
@@ -204,11 +212,15 @@ def report_run(title: str, df: pd.DataFrame, job: dict, *, end_to_end: bool = Tr
     for name in sorted(worst):
         print(f"{name:<8}{worst[name]:>14.3g}")
     print(f"smclarify (read + metrics): {theirs['seconds']:.2f} s  (read {theirs['read_seconds']:.2f} s)")
-    print(f"clarion core (counts + sections, in memory): {core_seconds:.3f} s  "
-          f"-> {(theirs['seconds'] - theirs['read_seconds']) / core_seconds:.1f}x vs smclarify metrics alone")
+    print(
+        f"clarion core (counts + sections, in memory): {core_seconds:.3f} s  "
+        f"-> {(theirs['seconds'] - theirs['read_seconds']) / core_seconds:.1f}x vs smclarify metrics alone"
+    )
     if end_to_end:
-        print(f"clarion end to end (run_analysis: read + counts + sections + write): {e2e_seconds:.2f} s  "
-              f"-> {theirs['seconds'] / e2e_seconds:.1f}x")
+        print(
+            f"clarion end to end (run_analysis: read + counts + sections + write): {e2e_seconds:.2f} s  "
+            f"-> {theirs['seconds'] / e2e_seconds:.1f}x"
+        )
 
 
 def pre_training_job() -> dict:

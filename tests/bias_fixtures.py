@@ -33,12 +33,14 @@ def reference_metrics(d: np.ndarray, y: np.ndarray, p: np.ndarray, g: np.ndarray
     pd_ = np.array([np.mean(~y[d]), np.mean(y[d])])
     keep = (pa > 0) & (pd_ > 0)
     pa, pd_ = pa[keep], pd_[keep]
-    out["KL"] = float(sum(u * math.log(u / v) for u, v in zip(pa, pd_)))
+    out["KL"] = float(sum(u * math.log(u / v) for u, v in zip(pa, pd_, strict=True)))
     m = (pa + pd_) / 2
-    out["JS"] = 0.5 * float(sum(u * math.log(u / w) for u, w in zip(pa, m)) + sum(v * math.log(v / w) for v, w in zip(pd_, m)))
-    out["LP"] = math.sqrt(sum((u - v) ** 2 for u, v in zip(pa, pd_)))
-    out["TVD"] = 0.5 * sum(abs(u - v) for u, v in zip(pa, pd_))
-    out["KS"] = max(abs(u - v) for u, v in zip(pa, pd_))
+    kl_am = sum(u * math.log(u / w) for u, w in zip(pa, m, strict=True))
+    kl_dm = sum(v * math.log(v / w) for v, w in zip(pd_, m, strict=True))
+    out["JS"] = 0.5 * float(kl_am + kl_dm)
+    out["LP"] = math.sqrt(sum((u - v) ** 2 for u, v in zip(pa, pd_, strict=True)))
+    out["TVD"] = 0.5 * sum(abs(u - v) for u, v in zip(pa, pd_, strict=True))
+    out["KS"] = max(abs(u - v) for u, v in zip(pa, pd_, strict=True))
     out["DPPL"] = p[a].mean() - p[d].mean()
     out["DI"] = _ratio(p[d].mean(), p[a].mean())
     tp = lambda s: np.sum(s & y & p)  # noqa: E731

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from bias_fixtures import ADULT_HEADERS, reference_metrics, values_of
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bias_fixtures import ADULT_HEADERS, reference_metrics, values_of
 from clarion.bias import (
     BiasColumns,
     BiasCounts,
@@ -29,7 +29,10 @@ from clarion.errors import ConfigError
 ADULT = Path(__file__).resolve().parents[1] / "datasets" / "adult" / "adult.data"
 
 
-def spec_for(label="y", label_values=(1,), facets=(FacetSpec("f", ("x",)),), group=None, predicted="p",
+DEFAULT_FACETS = (FacetSpec("f", ("x",)),)
+
+
+def spec_for(label="y", label_values=(1,), facets=DEFAULT_FACETS, group=None, predicted="p",
              pre=PRE_TRAINING_METRICS, post=POST_TRAINING_METRICS) -> BiasSpec:  # fmt: skip
     return BiasSpec(label, tuple(label_values), tuple(facets), group, predicted, tuple(pre), tuple(post))
 
@@ -245,7 +248,10 @@ def _frame(rows: list) -> pd.DataFrame:
 def test_merge_is_associative_and_commutative(chunks):
     columns = BiasColumns("y", ("f",), None, "p")
     offsets = np.cumsum([0] + [len(c) for c in chunks])
-    a, b, c = (BiasCounts.from_frame(_frame(rows), columns, row_offset=int(o)) for rows, o in zip(chunks, offsets))
+    a, b, c = (
+        BiasCounts.from_frame(_frame(rows), columns, row_offset=int(o))
+        for rows, o in zip(chunks, offsets[:3], strict=True)
+    )
     assert a.merge(b).merge(c) == a.merge(b.merge(c))
     assert a.merge(b) == b.merge(a)
     whole = BiasCounts.from_frame(_frame([r for rows in chunks for r in rows]), columns, row_offset=0)

@@ -183,9 +183,7 @@ class BiasCounts:
                 key = (facet_values[f], group_values[g], label_values[y], pred_values[p])
                 table[key] = table.get(key, 0) + c
             cells[facet] = table
-            first_seen[facet] = {
-                facet_values[code]: row for code, row in _first_rows(facet_codes, row_offset).items()
-            }
+            first_seen[facet] = {facet_values[code]: row for code, row in _first_rows(facet_codes, row_offset).items()}
         return cls(columns, summaries, cells, first_seen, anchored)
 
     def merge(self, other: BiasCounts) -> BiasCounts:

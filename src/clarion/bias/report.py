@@ -177,7 +177,8 @@ def facet_table(
     missing_slot = len(groups)
     table = np.zeros((len(groups) + 1, 2, 2, 2), dtype=np.int64)
     for (f, g, y, p), count in cells.items():
-        table[index.get(g, missing_slot), int(f in facet_d), int(y in label_positive), int(p in predicted_positive)] += count
+        slot = index.get(g, missing_slot)
+        table[slot, int(f in facet_d), int(y in label_positive), int(p in predicted_positive)] += count
     valid = np.ones(len(groups) + 1, dtype=bool)
     valid[missing_slot] = False
     return FacetTable(table, has_group=counts.columns.group is not None, group_valid=valid)

@@ -74,7 +74,9 @@ class BiasSpec:
             )
             for i, f in enumerate(config.facet)
         )
-        group = None if config.group_variable is None else resolve_column(config.group_variable, names, "group_variable")
+        group = None
+        if config.group_variable is not None:
+            group = resolve_column(config.group_variable, names, "group_variable")
         predicted = predicted_label_column
         if predicted is None and config.predicted_label is not None:
             predicted = resolve_column(config.predicted_label, names, "predicted_label")
