@@ -52,8 +52,8 @@ class RowSample:
 
 def _row_keys(positions: np.ndarray, seed: int) -> np.ndarray:
     """A uniform key in [0, 1) per global row position, independent of chunking (splitmix64 hash)."""
-    z = positions.astype(np.uint64) + np.uint64(seed & 0xFFFFFFFF) * np.uint64(0x9E3779B97F4A7C15)
     with np.errstate(over="ignore"):
+        z = positions.astype(np.uint64) + np.uint64(seed & 0xFFFFFFFF) * np.uint64(0x9E3779B97F4A7C15)
         z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         z = z ^ (z >> np.uint64(31))
