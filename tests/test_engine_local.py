@@ -13,7 +13,7 @@ from sklearn.linear_model import LogisticRegression
 from clarion.engine import run_analysis
 from clarion.errors import DataError
 
-from .conftest import DATASETS
+from conftest import DATASETS
 
 ADULT_HEADERS = [
     "age", "workclass", "fnlwgt", "education", "education-num", "marital-status", "occupation",
