@@ -34,7 +34,15 @@ def _non_negative_int(value: Any) -> Any:
 
 NonNegativeInt = Annotated[int, BeforeValidator(_non_negative_int)]
 
-CONTENT_TYPES = ("text/csv", "application/jsonlines", "application/json", "image/jpeg", "image/png", "application/x-npy")
+CONTENT_TYPES = (
+    "text/csv",
+    "application/jsonlines",
+    "application/json",
+    "image/jpeg",
+    "image/jpg",  # accepted by the SDK's ModelConfig (its schema refuses it); read as image/jpeg
+    "image/png",
+    "application/x-npy",
+)
 ACCEPT_TYPES = ("text/csv", "application/jsonlines", "application/json")
 
 
