@@ -169,3 +169,42 @@ def test_retry_delays_are_bounded_full_jitter():
         assert max(draws) > 0.5 * bound  # spread over the whole interval
     assert policy.delay(0, rng, retry_after=0.7) == 0.7
     assert policy.delay(0, rng, retry_after=30) <= 0.1
+
+
+floats = st.floats(allow_nan=False, allow_infinity=False, width=64)
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(st.tuples(floats, st.integers(-10**9, 10**9)), min_size=1, max_size=30))
+def test_buffer_encoding_round_trips_exactly(values):
+    frame = pd.DataFrame(values, columns=["x", "n"])
+    csv_codec = RequestCodec("text/csv")
+    encoded = csv_codec.encode(frame)
+    body = csv_codec.body(encoded, slice(0, len(frame)))
+    parsed = [[float(v) for v in line.split(",")] for line in body.decode().splitlines()]
+    assert parsed == [[float(x), float(n)] for x, n in values]
+    jl = RequestCodec("application/jsonlines", content_template='{"f":$features}')
+    lines = jl.body(jl.encode(frame), slice(0, len(frame))).decode().splitlines()
+    assert [json.loads(line)["f"] for line in lines] == [[x, n] for x, n in values]
+
+
+def test_buffer_slices_are_the_rows_of_each_batch():
+    frame = pd.DataFrame({"A": [1, 22, 333], "S": ["a", "b,c", "d"]})
+    codec = RequestCodec("text/csv")
+    encoded = codec.encode(frame)
+    assert len(encoded) == 3 and int(encoded.sizes().sum()) == len(encoded.data)
+    assert list(pd.read_csv(pd.io.common.BytesIO(codec.body(encoded, slice(1, 3))), header=None).iloc[:, 1]) == ["b,c", "d"]
+    kvp = RequestCodec("application/json", content_template='{"rows": $records}', record_template="$features_kvp")
+    assert json.loads(kvp.body(kvp.encode(frame), slice(1, 3))) == {"rows": [{"A": 22, "S": "b,c"}, {"A": 333, "S": "d"}]}
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(st.lists(floats, min_size=2, max_size=2), min_size=1, max_size=20), label=st.booleans())
+def test_fast_csv_answers_equal_row_by_row_reading(rows, label):
+    body = "".join(",".join(repr(v) for v in r) + "\n" for r in rows).encode()
+    codec = ResponseCodec("text/csv", label=0 if label else None, probability=1 if label else None)
+    fast = codec.decode(body, len(rows))
+    slow = codec._to_predictions(codec._csv_records(body.decode()))
+    np.testing.assert_array_equal(fast.scores, slow.scores)
+    if label:
+        np.testing.assert_array_equal(fast.labels, slow.labels)

@@ -7,7 +7,10 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
-from predictors_fixtures import csv_rows, http_server, jsonl, sum_model_csv
+try:  # tests as a package or as plain modules
+    from tests.predictors_fixtures import csv_rows, http_server, jsonl, sum_model_csv
+except ImportError:  # pragma: no cover
+    from predictors_fixtures import csv_rows, http_server, jsonl, sum_model_csv
 
 from clarion.config import load_config
 from clarion.errors import PredictorError

@@ -2,11 +2,17 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
-from predictors_fixtures import ABALONE_COLUMNS, abalone, abalone_pipeline, adult_numeric
+try:  # tests as a package or as plain modules
+    from tests.predictors_fixtures import ABALONE_COLUMNS, abalone, abalone_pipeline, adult_numeric, weighted_sum
+except ImportError:  # pragma: no cover
+    from predictors_fixtures import ABALONE_COLUMNS, abalone, abalone_pipeline, adult_numeric, weighted_sum
 
 from clarion.config import load_config
 from clarion.errors import ConfigError, PredictorError
 from clarion.predictors import build_predictor, model_outputs, predicted_labels
+
+
+FIXTURES = weighted_sum.__module__  # where the model callables live, as this run imported them
 
 
 def config(predictor: dict, **top) -> object:
@@ -125,16 +131,16 @@ def test_lightgbm_model_files(tmp_path):
 
 def test_model_callable_variants():
     frame = pd.DataFrame({"A": [1, 2, 3], "B": [0.5, 0.0, 4.0]})
-    with build_predictor(config({"model_callable": "predictors_fixtures:weighted_sum"}), ["A", "B"]) as p:
+    with build_predictor(config({"model_callable": f"{FIXTURES}:weighted_sum"}), ["A", "B"]) as p:
         assert p.predict(frame).scores[:, 0].tolist() == [1.5, 4.0, 2.0]
-    with build_predictor(config({"model_callable": "predictors_fixtures:parity_label"}), ["A", "B"]) as p:
+    with build_predictor(config({"model_callable": f"{FIXTURES}:parity_label"}), ["A", "B"]) as p:
         out = p.predict(frame)
         assert out.labels.tolist() == [1, 0, 1] and out.scores is None
-    with build_predictor(config({"model_callable": "predictors_fixtures:two_column_frame"}), ["A", "B"]) as p:
+    with build_predictor(config({"model_callable": f"{FIXTURES}:two_column_frame"}), ["A", "B"]) as p:
         out = p.predict(frame)
         assert out.label_headers == ("no", "yes")
         np.testing.assert_allclose(out.scores[:, 1], 1 / (1 + np.exp(-np.array([1.0, 2.0, 3.0]))))
-    with build_predictor(config({"model_callable": "predictors_fixtures:wrong_length"}), ["A", "B"]) as p:
+    with build_predictor(config({"model_callable": f"{FIXTURES}:wrong_length"}), ["A", "B"]) as p:
         with pytest.raises(PredictorError, match="answered 4 results for 3 rows"):
             p.predict(frame)
 
@@ -144,7 +150,7 @@ def test_model_callable_variants():
     [
         ("no_colon", "expected 'package.module:function'"),
         ("no_such_module_xyz:f", "cannot import module 'no_such_module_xyz'"),
-        ("predictors_fixtures:missing", "has no attribute 'missing'"),
+        (f"{FIXTURES}:missing", "has no attribute 'missing'"),
     ],
 )
 def test_model_callable_errors(spec, message):

@@ -7,7 +7,10 @@ import joblib
 import numpy as np
 import psutil
 import pytest
-from predictors_fixtures import abalone_pipeline
+try:  # tests as a package or as plain modules
+    from tests.predictors_fixtures import abalone_pipeline
+except ImportError:  # pragma: no cover
+    from predictors_fixtures import abalone_pipeline
 
 from clarion.config import load_config
 from clarion.errors import NotSupportedError, PredictorError

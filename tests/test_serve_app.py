@@ -6,7 +6,10 @@ import httpx
 import joblib
 import numpy as np
 import pytest
-from predictors_fixtures import ABALONE_COLUMNS, abalone, abalone_pipeline, uvicorn_server
+try:  # tests as a package or as plain modules
+    from tests.predictors_fixtures import ABALONE_COLUMNS, abalone, abalone_pipeline, uvicorn_server
+except ImportError:  # pragma: no cover
+    from predictors_fixtures import ABALONE_COLUMNS, abalone, abalone_pipeline, uvicorn_server
 
 from clarion.serve import create_app
 

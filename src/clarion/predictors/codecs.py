@@ -21,6 +21,7 @@ Responses: one result per row, in order.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import re
@@ -67,8 +68,25 @@ class RequestCodec:
         """``$record`` templates send a single row per request."""
         return self.content_type == "application/json" and "$records" not in (self.content_template or "")
 
+    def encode(self, frame: pd.DataFrame) -> EncodedRows:
+        """All rows encoded once, each followed by its separator (newline, or comma for JSON records)."""
+        if self.content_type == "text/csv":
+            fast = _arrow_csv(frame)
+            if fast is not None:
+                return fast
+            return EncodedRows.from_rows(_csv_rows(frame), b"\n")
+        if self.content_type == "application/jsonlines":
+            template = self.content_template or '{"features":$features}'
+            head, _, tail = template.partition("$features")
+            numeric = _numeric_csv_lines(frame)
+            if numeric is not None and "$features" not in tail:
+                prefix, suffix = head.encode() + b"[", b"]" + tail.encode()
+                return EncodedRows.from_rows([prefix + line + suffix for line in numeric], b"\n")
+            return EncodedRows.from_rows(self.encode_rows(frame), b"\n")
+        return EncodedRows.from_rows(self.encode_rows(frame), self.separator())
+
     def encode_rows(self, frame: pd.DataFrame) -> list[bytes]:
-        """Each row's encoded text (without separators), in order."""
+        """Each row's encoded text (without separators), in order (the reference, row by row)."""
         if self.content_type == "text/csv":
             return _csv_rows(frame)
         if self.content_type == "application/jsonlines":
@@ -82,21 +100,90 @@ class RequestCodec:
         return b"," if self.content_type == "application/json" else b"\n"
 
     def overhead(self) -> int:
-        """Bytes a request adds around its rows."""
+        """Bytes a request adds around its rows (whose sizes include their separators)."""
         if self.content_type == "application/json":
             return len((self.content_template or "$records").encode()) + 2
-        return 1
+        return 0
+
+    def body(self, rows: EncodedRows, batch: slice) -> bytes:
+        """The request body for rows ``batch``."""
+        chunk = rows.data[int(rows.offsets[batch.start]) : int(rows.offsets[batch.stop])]
+        if self.content_type != "application/json":
+            return chunk
+        template = self.content_template or "$records"
+        if "$records" in template:
+            head, _, tail = template.partition("$records")
+            return head.encode() + b"[" + chunk[:-1] + b"]" + tail.encode()
+        head, _, tail = template.partition("$record")
+        return head.encode() + chunk[:-1] + tail.encode()
 
     def join(self, rows: Sequence[bytes]) -> bytes:
-        """One request body from encoded rows."""
-        if self.content_type == "application/json":
-            template = self.content_template or "$records"
-            if "$records" in template:
-                head, _, tail = template.partition("$records")
-                return head.encode() + b"[" + b",".join(rows) + b"]" + tail.encode()
-            head, _, tail = template.partition("$record")
-            return head.encode() + b"".join(rows) + tail.encode()
-        return b"\n".join(rows) + b"\n"
+        """One request body from rows given one by one."""
+        encoded = EncodedRows.from_rows(list(rows), self.separator())
+        return self.body(encoded, slice(0, len(encoded)))
+
+
+@dataclass(frozen=True)
+class EncodedRows:
+    """Encoded rows in one buffer: row i is ``data[offsets[i]:offsets[i + 1]]``, separator included."""
+
+    data: bytes
+    offsets: np.ndarray
+
+    @classmethod
+    def from_rows(cls, rows: list[bytes], separator: bytes) -> EncodedRows:
+        sizes = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows)) + len(separator)
+        offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=offsets[1:])
+        data = separator.join(rows) + separator if rows else b""
+        return cls(data=data, offsets=offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def sizes(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+
+def _arrow_csv_bytes(frame: pd.DataFrame) -> bytes | None:
+    """CSV without header by Arrow's writer (shortest round-trip floats), or None when Arrow cannot write it."""
+    try:
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        sink = io.BytesIO()
+        pacsv.write_csv(table, sink, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
+    except Exception:  # unusual column types: the pandas writer handles them
+        return None
+    return sink.getvalue()
+
+
+def _arrow_csv(frame: pd.DataFrame) -> EncodedRows | None:
+    if len(frame) == 0 or frame.shape[1] == 0:
+        return None
+    data = _arrow_csv_bytes(frame)
+    if data is None:
+        return None
+    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    if len(ends) != len(frame) or ends[-1] != len(data) - 1:
+        return None  # a value holds a line break
+    offsets = np.zeros(len(frame) + 1, dtype=np.int64)
+    offsets[1:] = ends + 1
+    return EncodedRows(data=data, offsets=offsets)
+
+
+def _numeric_csv_lines(frame: pd.DataFrame) -> list[bytes] | None:
+    """Rows of a finite all-number frame as comma-joined JSON numbers, or None."""
+    if len(frame) == 0 or frame.shape[1] == 0 or not all(dt.kind in "iuf" for dt in frame.dtypes):
+        return None
+    if not np.isfinite(frame.to_numpy(dtype=float)).all():
+        return None
+    data = _arrow_csv_bytes(frame)
+    if data is None:
+        return None
+    lines = data.split(b"\n")[:-1]
+    return lines if len(lines) == len(frame) else None
 
 
 def _csv_rows(frame: pd.DataFrame) -> list[bytes]:
@@ -163,7 +250,7 @@ def _label_values(values: list[Any]) -> np.ndarray:
         numbers = np.array([_number(v) for v in values], dtype=float)
     except (ValueError, TypeError):
         return np.array([str(v) if not isinstance(v, str) else v for v in values], dtype=object)
-    if np.all(np.isfinite(numbers)) and np.all(numbers == np.round(numbers)):
+    if np.all(np.abs(numbers) < 2.0**53) and np.all(numbers == np.round(numbers)):
         return numbers.astype(np.int64)
     return numbers
 
@@ -205,6 +292,11 @@ class ResponseCodec:
         except UnicodeDecodeError as exc:
             raise PredictorError("response is not UTF-8 text") from exc
         if self.accept_type == "text/csv":
+            fast = self._fast_csv(body)
+            if fast is not None:
+                if len(fast) != n_rows:
+                    raise PredictorError(f"expected {n_rows} results, got {len(fast)}")
+                return fast
             records = self._csv_records(text)
         elif self.accept_type == "application/jsonlines":
             records = self._jsonlines_records(text)
@@ -213,6 +305,39 @@ class ResponseCodec:
         if len(records) != n_rows:
             raise PredictorError(f"expected {n_rows} results, got {len(records)}")
         return self._to_predictions(records)
+
+    def _fast_csv(self, body: bytes) -> Predictions | None:
+        """The common answers (numbers, or an index-picked label / number) parsed in C; None -> read row by row."""
+        if not body.strip():
+            return None
+        try:
+            frame = pd.read_csv(io.BytesIO(body), header=None, skip_blank_lines=True)
+        except (ValueError, pd.errors.ParserError):
+            return None
+        if frame.isna().to_numpy().any():
+            return None  # short lines are filled with missing values: read row by row to report them
+        width = frame.shape[1]
+        if self.label is None and self.probability is None:
+            if not all(dt.kind in "iuf" for dt in frame.dtypes):
+                return None
+            return Predictions(scores=frame.to_numpy(dtype=float), label_headers=self.label_headers)
+        picks = [i for i in (self.label, self.probability) if i is not None]
+        if any(not -width <= int(i) < width for i in picks):  # type: ignore[arg-type]
+            return None
+        scores = None
+        if self.probability is not None:
+            column = frame.iloc[:, self.probability]
+            if column.dtype.kind not in "iuf":
+                return None  # e.g. a JSON list per cell
+            scores = column.to_numpy(dtype=float).reshape(-1, 1)
+        labels = None
+        if self.label is not None:
+            column = frame.iloc[:, self.label]
+            if column.dtype.kind in "iuf":
+                labels = _label_values(column.to_numpy(dtype=float).tolist())
+            else:
+                labels = np.array([str(v).strip() for v in column.tolist()], dtype=object)
+        return Predictions(labels=labels, scores=scores, label_headers=self.label_headers)
 
     # Each record is a pair (label or None, scores or None).
     def _csv_records(self, text: str) -> list[tuple[Any, Any]]:
@@ -248,13 +373,13 @@ class ResponseCodec:
             return None, _score_vector(value)
         label = None
         if self.label is not None:
-            label = jmespath.search(self.label, value) if self.label_optional else self._search(self.label, value)
+            label = _compiled(self.label).search(value) if self.label_optional else self._search(self.label, value)
         scores = _score_vector(self._search(self.probability, value)) if self.probability is not None else None
         return label, scores
 
     @staticmethod
     def _search(expression: Any, value: Any) -> Any:
-        found = jmespath.search(expression, value)
+        found = _compiled(expression).search(value)
         if found is None:
             raise ValueError(f"JMESPath {expression!r} found nothing")
         return found
@@ -335,6 +460,11 @@ class ResponseCodec:
         if label_array is None and score_array is None:
             label_array = np.array([], dtype=float)
         return Predictions(labels=label_array, scores=score_array, label_headers=headers)
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(expression: str) -> Any:
+    return jmespath.compile(expression)
 
 
 def _short(exc: BaseException) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -19,9 +19,12 @@ import numpy as np
 import pandas as pd
 
 from clarion.errors import PredictorError
-from clarion.predictors.codecs import RequestCodec, ResponseCodec
+from clarion.predictors.codecs import EncodedRows, RequestCodec, ResponseCodec
 from clarion.predictors.policy import RetryPolicy, split_batches
 from clarion.predictors.predictions import Predictions, concat_predictions
+
+
+ENCODE_ROWS = 50_000
 
 
 @dataclass(frozen=True)
@@ -97,24 +100,22 @@ class HttpPredictor:
             return False
 
     def predict(self, features: pd.DataFrame) -> Predictions:
-        """One result per row of ``features``, in order."""
+        """One result per row of ``features``, in order.
+
+        Rows are encoded in chunks of ``ENCODE_ROWS`` while earlier requests are in flight; requests never
+        cross a chunk boundary.
+        """
         self.open()
-        rows = self.request_codec.encode_rows(features)
-        if not rows:
+        if len(features) == 0:
             return self.response_codec.decode(b"", 0)
-        max_rows = 1 if self.request_codec.one_row_per_request else self.settings.max_records_per_request
-        batches = split_batches(
-            np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows)),
-            max_bytes=self.settings.max_payload_bytes,
-            max_rows=max_rows,
-            separator=len(self.request_codec.separator()),
-            overhead=self.request_codec.overhead(),
-        )
-        if len(batches) == 1 or self.settings.max_concurrency == 1:
-            return concat_predictions([self._call(rows, b) for b in batches])
-        with ThreadPoolExecutor(max_workers=min(self.settings.max_concurrency, len(batches))) as pool:
-            futures = [pool.submit(self._call, rows, b) for b in batches]
+        workers = self.settings.max_concurrency
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures: list[Future[Predictions]] = []
             try:
+                for start in range(0, len(features), ENCODE_ROWS):
+                    rows = self.request_codec.encode(features.iloc[start : start + ENCODE_ROWS])
+                    for batch in self._batches(rows):
+                        futures.append(pool.submit(self._call, rows, batch, start))
                 parts = [f.result() for f in futures]
             except BaseException:
                 for f in futures:
@@ -122,10 +123,20 @@ class HttpPredictor:
                 raise
         return concat_predictions(parts)
 
-    def _call(self, rows: list[bytes], batch: slice) -> Predictions:
-        body = self.request_codec.join(rows[batch])
+    def _batches(self, rows: EncodedRows) -> list[slice]:
+        max_rows = 1 if self.request_codec.one_row_per_request else self.settings.max_records_per_request
+        return split_batches(
+            rows.sizes(),
+            max_bytes=self.settings.max_payload_bytes,
+            max_rows=max_rows,
+            separator=0,
+            overhead=self.request_codec.overhead(),
+        )
+
+    def _call(self, rows: EncodedRows, batch: slice, first_row: int) -> Predictions:
+        body = self.request_codec.body(rows, batch)
         n = batch.stop - batch.start
-        where = f"POST {self.url}/invocations (rows {batch.start}-{batch.stop - 1})"
+        where = f"POST {self.url}/invocations (rows {first_row + batch.start}-{first_row + batch.stop - 1})"
         content = self._post(body, where)
         try:
             return self.response_codec.decode(content, n, single_record=self.request_codec.one_row_per_request)
