@@ -243,3 +243,19 @@ def test_baseline_with_other_column_names_or_width():
     np.testing.assert_allclose(result.values[0, :, 0], [1.0, 6.0])
     with pytest.raises(ConfigError, match=r"^methods\.shap\.baseline: expected 2 feature columns, got 1$"):
         explain_tabular(rows, renamed[[0]], _linear([1.0, 3.0]), ["l"], ShapConfig(), np.random.default_rng(0))
+
+
+def test_many_features_with_repeated_background_values_use_wide_keys():
+    rng = np.random.default_rng(12)
+    m = 70
+    cols = [f"x{i}" for i in range(m)]
+    rows = pd.DataFrame(rng.integers(0, 2, size=(2, m)).astype(float), columns=cols)
+    background = pd.DataFrame(rng.integers(0, 2, size=(3, m)).astype(float), columns=cols)
+    w = rng.normal(size=m)
+    model = CountingModel(_linear(w))
+    result = explain_tabular(rows, background, model, ["l"], ShapConfig(num_samples=200), rng)
+    sent = pd.concat(model.frames[1:], ignore_index=True)
+    assert not sent.duplicated().any()
+    # linear model: any coalition plan gives the exact w_j (x_j - mean b_j)
+    expected = w * (rows.to_numpy() - background.to_numpy().mean(axis=0))
+    np.testing.assert_allclose(result.values[:, :, 0], expected, atol=1e-8)

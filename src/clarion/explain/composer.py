@@ -4,10 +4,9 @@ A composer knows the explained rows and the background (baseline) items. A synth
 identified by (row r, background b, player mask z): player j takes the row's value where z_j, the
 background's otherwise. The engine calls:
 
-- ``value_codes(row_ids) -> (bg_codes (B, P), row_codes (R, P))``: integer codes per player such that
-  equal codes mean equal values; background values get codes 0.., a row value not among the
-  background values gets -1. The engine derives from them which synthetic inputs coincide and
-  predicts each distinct input once.
+- ``value_codes(row_ids) -> (bg_codes (B, P), row_codes (R, P))``: integer codes >= 0 per player,
+  over the background and these rows together, such that equal codes mean equal values. The engine
+  derives from them which synthetic inputs coincide and predicts each distinct input once.
 - ``compose(row_ids, background_ids, masks) -> inputs``: one model input per triple, in order.
 - ``background_is_row_free``: True when the input with no player from the row does not depend on the
   row (then it is predicted once, not once per row).
@@ -97,8 +96,7 @@ class TabularComposer:
             # codes follow first appearance, so background values take the smallest codes; NaN == NaN
             codes = pd.factorize(pd.Series(both, dtype=object if both.dtype == object else None), use_na_sentinel=False)[0]
             bg_codes[:, p] = codes[:b]
-            distinct_bg = int(codes[:b].max(initial=-1)) + 1
-            row_codes[:, p] = np.where(codes[b:] < distinct_bg, codes[b:], -1)
+            row_codes[:, p] = codes[b:]
         return bg_codes, row_codes
 
     def compose(self, row_ids: np.ndarray, background_ids: np.ndarray, masks: np.ndarray) -> pd.DataFrame:

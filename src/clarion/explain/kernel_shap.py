@@ -213,10 +213,12 @@ def _explain_chunk(
     bg_of = np.broadcast_to(np.arange(b)[None, None, :], (r, s, b)).ravel()
     triple_masks = np.broadcast_to(masks[None, :, None, :], (r, s, b, p)).reshape(-1, p)
     row_slot = b  # prediction table: [background (B)] [rows (R)] [other distinct inputs ...]
-    repeated = any(len(np.unique(bg_codes[:, j])) < b for j in range(p))
+    repeated = any(
+        len(np.unique(bg_codes[:, j])) < b or len(np.unique(row_codes[:, j])) < r for j in range(p)
+    )
     if diff.all() and not repeated:
-        # no row value equals a background value and background values never repeat: the only
-        # coinciding inputs are "nothing from the row" (= background b) and "all from the row" (= x)
+        # no value is shared between any two of these rows and background rows: the only coinciding
+        # inputs are "nothing from the row" (= background b) and "all from the row" (= x)
         index = np.empty(r * s * b, dtype=np.intp)
         none = ~triple_masks.any(axis=1) & composer.background_is_row_free
         full = triple_masks.all(axis=1) & ~none
@@ -225,23 +227,26 @@ def _explain_chunk(
         new_pos = np.flatnonzero(~(none | full))
         index[new_pos] = row_slot + r + np.arange(new_pos.size)
         row_index = row_slot + np.arange(r)
+        own_rows = np.ones(r, dtype=bool)
     else:
         index, row_index, new_pos = _distinct_inputs(
             composer.background_is_row_free, bg_codes, row_codes, row_of, bg_of, triple_masks, row_slot
         )
+        own_rows = row_index == row_slot + np.arange(r)  # rows that coincide with no earlier input
 
-    compose_rows = [row_ids] if given_row_outputs is None else []
-    compose_bgs = [np.zeros(r, dtype=np.intp)] if given_row_outputs is None else []
-    compose_masks = [np.ones((r, p), dtype=bool)] if given_row_outputs is None else []
-    compose_rows.append(row_ids[row_of[new_pos]])
-    compose_bgs.append(bg_of[new_pos])
-    compose_masks.append(triple_masks[new_pos])
-    inputs = composer.compose(np.concatenate(compose_rows), np.concatenate(compose_bgs), np.concatenate(compose_masks))
-    n_inputs = sum(len(x) for x in compose_rows)
-    pred = _checked(predict(inputs), n_inputs, k)
     if given_row_outputs is not None:
-        pred = np.concatenate([given_row_outputs, pred])
-    table = np.concatenate([bg_pred, pred])
+        own_rows = np.zeros(r, dtype=bool)
+    own = np.flatnonzero(own_rows)
+    inputs = composer.compose(
+        np.concatenate([row_ids[own], row_ids[row_of[new_pos]]]),
+        np.concatenate([np.zeros(own.size, dtype=np.intp), bg_of[new_pos]]),
+        np.concatenate([np.ones((own.size, p), dtype=bool), triple_masks[new_pos]]),
+    )
+    n_inputs = own.size + new_pos.size
+    pred = _checked(predict(inputs), n_inputs, k)
+    row_pred = np.full((r, k), np.nan) if given_row_outputs is None else given_row_outputs
+    row_pred[own] = pred[: own.size]  # rows that coincide with earlier inputs read those slots instead
+    table = np.concatenate([bg_pred, row_pred, pred[own.size :]])
 
     v = table[index].reshape(r, s, b, k).mean(axis=2)  # (R, S, K) averaged over the background
     v = link(v)
@@ -268,34 +273,32 @@ def _distinct_inputs(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Slots in the prediction table for each triple and each row, and the triples to predict.
 
-    Every input gets a key: per player, 1 + the code of its value (0 for a row value found in no
-    background row), plus the row number when some value is row-specific (or non-players keep the
-    row's values). Equal keys <=> equal inputs, so each key is predicted once: background rows and
-    explained rows keep their own slots, and other inputs coinciding with them reuse those slots.
+    Every input gets a key: the value code of each player (plus the row number when non-players
+    keep the row's values). Equal keys <=> equal inputs, so each key is predicted once: background
+    rows and explained rows keep their own slots, and inputs coinciding with them reuse those slots.
     """
     b, r = bg_codes.shape[0], row_codes.shape[0]
-    bg_keys = _keys(np.full(b, -1), bg_codes + 1, bg_codes, row_codes, row_free)
-    row_keys = _keys(np.arange(r), row_codes + 1, bg_codes, row_codes, row_free)
-    tokens = np.where(triple_masks, row_codes[row_of] + 1, bg_codes[bg_of] + 1)
-    triple_keys = _keys(row_of, tokens, bg_codes, row_codes, row_free)
+    radix = np.maximum(bg_codes.max(axis=0, initial=0), row_codes.max(axis=0, initial=0)).astype(np.int64) + 1
+    bg_keys = _keys(np.full(b, -1), bg_codes, radix, r, row_free)
+    row_keys = _keys(np.arange(r), row_codes, radix, r, row_free)
+    tokens = np.where(triple_masks, row_codes[row_of], bg_codes[bg_of])
+    triple_keys = _keys(row_of, tokens, radix, r, row_free)
     all_keys = np.concatenate([bg_keys, row_keys, triple_keys])
     _, first, inverse = np.unique(all_keys, return_index=True, return_inverse=True)
     inverse = inverse.ravel()
     # the slot of a key is where it first occurs: background rows first, then rows, then new inputs
     slot_of_first = np.empty(all_keys.shape[0], dtype=np.intp)
     slot_of_first[: b + r] = np.arange(b + r)
-    own = first[first >= b + r]  # keys first seen among the triples
-    new_pos = np.sort(own) - (b + r)
-    slot_of_first[np.sort(own)] = b + r + np.arange(own.size)
+    own = np.sort(first[first >= b + r])  # keys first seen among the triples
+    slot_of_first[own] = b + r + np.arange(own.size)
     slots = slot_of_first[first][inverse]
-    return slots[b + r :], slots[b : b + r], new_pos
+    return slots[b + r :], slots[b : b + r], own - (b + r)
 
 
-def _keys(row: np.ndarray, tokens: np.ndarray, bg_codes: np.ndarray, row_codes: np.ndarray, row_free: bool) -> np.ndarray:
-    """Sortable keys of inputs given their per-player tokens (see ``_distinct_inputs``)."""
-    radix = np.maximum(bg_codes.max(axis=0, initial=-1), -1).astype(np.int64) + 2
-    row_part = np.where((tokens > 0).all(axis=1) & row_free, -1, row) + 1
-    bits = float(np.log2(radix).sum()) + float(np.log2(row_codes.shape[0] + 2))
+def _keys(row: np.ndarray, tokens: np.ndarray, radix: np.ndarray, num_rows: int, row_free: bool) -> np.ndarray:
+    """Sortable keys of inputs from their per-player value codes (int64 when they fit, else bytes)."""
+    row_part = (np.full(row.shape[0], -1) if row_free else row) + 1
+    bits = float(np.log2(radix).sum()) + float(np.log2(num_rows + 2))
     if bits <= 62:
         key = row_part.astype(np.int64)
         for j in range(tokens.shape[1]):
