@@ -32,8 +32,21 @@ from clarion.predictors import HttpPredictor, HttpSettings, RequestCodec, Respon
 
 ROOT = Path(__file__).resolve().parents[1]
 COLUMNS = [
-    "age", "workclass", "fnlwgt", "education", "education-num", "marital-status", "occupation",
-    "relationship", "race", "sex", "capital-gain", "capital-loss", "hours-per-week", "native-country", "income",
+    "age",
+    "workclass",
+    "fnlwgt",
+    "education",
+    "education-num",
+    "marital-status",
+    "occupation",
+    "relationship",
+    "race",
+    "sex",
+    "capital-gain",
+    "capital-loss",
+    "hours-per-week",
+    "native-country",
+    "income",
 ]
 NUMERIC = ["age", "fnlwgt", "education-num", "capital-gain", "capital-loss", "hours-per-week"]
 
@@ -113,7 +126,9 @@ def main() -> None:
         process, url = start_server(path)
         try:
             plain_load(url, bodies[:2], args.concurrency)  # warm up
-            settings = HttpSettings(max_records_per_request=args.batch, max_concurrency=args.concurrency, timeout_seconds=120)
+            settings = HttpSettings(
+                max_records_per_request=args.batch, max_concurrency=args.concurrency, timeout_seconds=120
+            )
             peak, ours = [], []
             with HttpPredictor(url, RequestCodec("text/csv"), ResponseCodec("text/csv"), settings) as predictor:
                 for _ in range(args.repeats):
@@ -126,7 +141,10 @@ def main() -> None:
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(10)
     best_peak, best_ours = max(peak), max(ours)
-    print(f"rows={len(rows)} batch={args.batch} concurrency={args.concurrency} repeats={args.repeats} cores={os.cpu_count()}")
+    print(
+        f"rows={len(rows)} batch={args.batch} concurrency={args.concurrency} repeats={args.repeats} "
+        f"cores={os.cpu_count()}"
+    )
     print(f"server peak (plain httpx loop): {best_peak:12,.0f} rows/s")
     print(f"clarion HttpPredictor:          {best_ours:12,.0f} rows/s")
     print(f"ratio clarion / peak:           {best_ours / best_peak:12.3f}")

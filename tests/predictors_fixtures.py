@@ -16,7 +16,15 @@ import pandas as pd
 
 DATASETS = Path(__file__).resolve().parents[1] / "datasets"
 ABALONE_COLUMNS = [
-    "Sex", "Length", "Diameter", "Height", "Whole weight", "Shucked weight", "Viscera weight", "Shell weight", "Rings",
+    "Sex",
+    "Length",
+    "Diameter",
+    "Height",
+    "Whole weight",
+    "Shucked weight",
+    "Viscera weight",
+    "Shell weight",
+    "Rings",
 ]
 ADULT_NUMERIC = ["age", "fnlwgt", "education-num", "capital-gain", "capital-loss", "hours-per-week"]
 
@@ -28,12 +36,23 @@ def abalone(n: int = 600) -> pd.DataFrame:
 
 def adult_numeric(n: int = 2000) -> tuple[pd.DataFrame, np.ndarray]:
     columns = [
-        "age", "workclass", "fnlwgt", "education", "education-num", "marital-status", "occupation",
-        "relationship", "race", "sex", "capital-gain", "capital-loss", "hours-per-week", "native-country", "income",
+        "age",
+        "workclass",
+        "fnlwgt",
+        "education",
+        "education-num",
+        "marital-status",
+        "occupation",
+        "relationship",
+        "race",
+        "sex",
+        "capital-gain",
+        "capital-loss",
+        "hours-per-week",
+        "native-country",
+        "income",
     ]
-    frame = pd.read_csv(
-        DATASETS / "adult" / "adult.data", header=None, names=columns, skipinitialspace=True, nrows=n
-    )
+    frame = pd.read_csv(DATASETS / "adult" / "adult.data", header=None, names=columns, skipinitialspace=True, nrows=n)
     return frame[ADULT_NUMERIC].astype(float), (frame["income"] == ">50K").to_numpy().astype(int)
 
 

@@ -23,16 +23,38 @@ def test_defaults_follow_clarify():
 @pytest.mark.parametrize(
     ("predictor", "error", "message"),
     [
-        ({"endpoint_url": "http://x", "content_type": "application/json"}, ConfigError,
-         "predictor.content_template: content_template and record_template are required"),
-        ({"endpoint_url": "http://x", "content_type": "application/json", "content_template": "$records",
-          "record_template": '{"z": "${Z}"}'}, ConfigError, r"predictor.record_template: placeholders \['Z'\]"),
-        ({"endpoint_url": "http://x", "content_type": "application/json", "content_template": "{}",
-          "record_template": "$features"}, ConfigError, "must contain \\$records or \\$record"),
+        (
+            {"endpoint_url": "http://x", "content_type": "application/json"},
+            ConfigError,
+            "predictor.content_template: content_template and record_template are required",
+        ),
+        (
+            {
+                "endpoint_url": "http://x",
+                "content_type": "application/json",
+                "content_template": "$records",
+                "record_template": '{"z": "${Z}"}',
+            },
+            ConfigError,
+            r"predictor.record_template: placeholders \['Z'\]",
+        ),
+        (
+            {
+                "endpoint_url": "http://x",
+                "content_type": "application/json",
+                "content_template": "{}",
+                "record_template": "$features",
+            },
+            ConfigError,
+            "must contain \\$records or \\$record",
+        ),
         ({"serve_command": ["server", "--port", "8080"]}, ConfigError, "must contain the placeholder \\{port\\}"),
         ({"endpoint_url": "http://x", "content_type": "image/png"}, NotSupportedError, "image/png endpoints"),
-        ({"endpoint_url": "http://x", "accept_type": "text/csv", "label": "predicted_label"}, ConfigError,
-         "predictor.label: expected a column index"),
+        (
+            {"endpoint_url": "http://x", "accept_type": "text/csv", "label": "predicted_label"},
+            ConfigError,
+            "predictor.label: expected a column index",
+        ),
         ({}, ConfigError, "predictor: no model given"),
     ],
 )
@@ -48,8 +70,12 @@ def test_missing_predictor_section():
 
 
 def test_optional_labels_all_or_none():
-    codec = ResponseCodec("application/jsonlines", label="probabilities && predicted_label",
-                          probability="score || probabilities", label_optional=True)
+    codec = ResponseCodec(
+        "application/jsonlines",
+        label="probabilities && predicted_label",
+        probability="score || probabilities",
+        label_optional=True,
+    )
     binary = codec.decode(b'{"predicted_label": 1, "score": 0.6}\n{"predicted_label": 0, "score": 0.0}\n', 2)
     assert binary.labels is None and binary.scores.tolist() == [[0.6], [0.0]]
     multi = codec.decode(b'{"predicted_label": "b", "probabilities": [0.2, 0.8]}\n', 1)

@@ -36,11 +36,13 @@ def test_json_records_features_and_names():
     frame = pd.DataFrame({"A": [0, 3], "B": [1, 4]})
     assert json.loads(codec.join(codec.encode_rows(frame))) == {"instances": [[0, 1], [3, 4]]}
     codec = RequestCodec(
-        "application/json", content_template="$records",
+        "application/json",
+        content_template="$records",
         record_template='{"features": $features, "names": $feature_names}',
     )
     assert json.loads(codec.join(codec.encode_rows(frame))) == [
-        {"features": [0, 1], "names": ["A", "B"]}, {"features": [3, 4], "names": ["A", "B"]}
+        {"features": [0, 1], "names": ["A", "B"]},
+        {"features": [3, 4], "names": ["A", "B"]},
     ]
 
 
@@ -148,7 +150,9 @@ def _reference_split(sizes, max_bytes, max_rows, separator, overhead):
     max_rows=st.one_of(st.none(), st.integers(1, 10)),
 )
 def test_split_batches_matches_brute_force(sizes, max_bytes, max_rows):
-    got = split_batches(np.array(sizes, dtype=np.int64), max_bytes=max_bytes, max_rows=max_rows, separator=1, overhead=3)
+    got = split_batches(
+        np.array(sizes, dtype=np.int64), max_bytes=max_bytes, max_rows=max_rows, separator=1, overhead=3
+    )
     assert [(s.start, s.stop) for s in got] == _reference_split(sizes, max_bytes, max_rows, 1, 3)
     for s in got:
         assert 3 + sum(x + 1 for x in sizes[s]) <= max_bytes
@@ -175,7 +179,7 @@ floats = st.floats(allow_nan=False, allow_infinity=False, width=64)
 
 
 @settings(max_examples=60, deadline=None)
-@given(values=st.lists(st.tuples(floats, st.integers(-10**9, 10**9)), min_size=1, max_size=30))
+@given(values=st.lists(st.tuples(floats, st.integers(-(10**9), 10**9)), min_size=1, max_size=30))
 def test_buffer_encoding_round_trips_exactly(values):
     frame = pd.DataFrame(values, columns=["x", "n"])
     csv_codec = RequestCodec("text/csv")
@@ -193,9 +197,14 @@ def test_buffer_slices_are_the_rows_of_each_batch():
     codec = RequestCodec("text/csv")
     encoded = codec.encode(frame)
     assert len(encoded) == 3 and int(encoded.sizes().sum()) == len(encoded.data)
-    assert list(pd.read_csv(pd.io.common.BytesIO(codec.body(encoded, slice(1, 3))), header=None).iloc[:, 1]) == ["b,c", "d"]
+    assert list(pd.read_csv(pd.io.common.BytesIO(codec.body(encoded, slice(1, 3))), header=None).iloc[:, 1]) == [
+        "b,c",
+        "d",
+    ]
     kvp = RequestCodec("application/json", content_template='{"rows": $records}', record_template="$features_kvp")
-    assert json.loads(kvp.body(kvp.encode(frame), slice(1, 3))) == {"rows": [{"A": 22, "S": "b,c"}, {"A": 333, "S": "d"}]}
+    assert json.loads(kvp.body(kvp.encode(frame), slice(1, 3))) == {
+        "rows": [{"A": 22, "S": "b,c"}, {"A": 333, "S": "d"}]
+    }
 
 
 @settings(max_examples=60, deadline=None)

@@ -7,6 +7,7 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+
 try:  # tests as a package or as plain modules
     from tests.predictors_fixtures import csv_rows, http_server, jsonl, sum_model_csv
 except ImportError:  # pragma: no cover
@@ -22,7 +23,11 @@ SUMS = (FRAME["A"] + FRAME["B"]).tolist()
 
 def predictor(url: str, **keys):
     cfg = load_config(
-        {"dataset_type": "text/csv", "methods": {"shap": {}}, "predictor": {"endpoint_url": url, "max_retries": 3, **keys}}
+        {
+            "dataset_type": "text/csv",
+            "methods": {"shap": {}},
+            "predictor": {"endpoint_url": url, "max_retries": 3, **keys},
+        }
     )
     return build_predictor(cfg, list(FRAME.columns))
 
@@ -47,8 +52,12 @@ def test_jsonlines_in_jsonlines_out_with_jmespath():
 
     with http_server(handler) as server:
         with predictor(
-            server.url, content_type="application/jsonlines", accept_type="application/jsonlines",
-            content_template='{"instance":{"values":$features}}', label="out.label", probability="out.p",
+            server.url,
+            content_type="application/jsonlines",
+            accept_type="application/jsonlines",
+            content_template='{"instance":{"values":$features}}',
+            label="out.label",
+            probability="out.p",
             label_headers=["low", "high"],
         ) as p:
             out = p.predict(FRAME)
@@ -72,8 +81,12 @@ def test_json_templates(content_template, record_template, read):
 
     with http_server(handler) as server:
         with predictor(
-            server.url, content_type="application/json", accept_type="application/json",
-            content_template=content_template, record_template=record_template, probability="predictions[*].score",
+            server.url,
+            content_type="application/json",
+            accept_type="application/json",
+            content_template=content_template,
+            record_template=record_template,
+            probability="predictions[*].score",
         ) as p:
             out = p.predict(FRAME)
     assert out.scores[:, 0].tolist() == SUMS
@@ -87,8 +100,12 @@ def test_json_single_record_template_sends_one_row_per_request():
 
     with http_server(handler) as server:
         with predictor(
-            server.url, content_type="application/json", accept_type="application/json",
-            content_template='{"x": $record}', record_template="$features_kvp", probability="score",
+            server.url,
+            content_type="application/json",
+            accept_type="application/json",
+            content_template='{"x": $record}',
+            record_template="$features_kvp",
+            probability="score",
         ) as p:
             out = p.predict(FRAME)
     assert out.scores[:, 0].tolist() == SUMS

@@ -2,6 +2,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+
 try:  # tests as a package or as plain modules
     from tests.predictors_fixtures import ABALONE_COLUMNS, abalone, abalone_pipeline, adult_numeric, weighted_sum
 except ImportError:  # pragma: no cover
@@ -10,7 +11,6 @@ except ImportError:  # pragma: no cover
 from clarion.config import load_config
 from clarion.errors import ConfigError, PredictorError
 from clarion.predictors import build_predictor, model_outputs, predicted_labels
-
 
 FIXTURES = weighted_sum.__module__  # where the model callables live, as this run imported them
 
@@ -84,6 +84,7 @@ def test_label_headers_from_config_replace_model_names(tmp_path):
 
 def test_xgboost_model_files(tmp_path):
     import xgboost
+
     x, y = adult_numeric(1500)
     clf = xgboost.XGBClassifier(n_estimators=20, max_depth=3).fit(x, y)
     clf.save_model(tmp_path / "binary.json")
@@ -110,6 +111,7 @@ def test_xgboost_model_files(tmp_path):
 
 def test_lightgbm_model_files(tmp_path):
     import lightgbm
+
     x, y = adult_numeric(1500)
     clf = lightgbm.LGBMClassifier(n_estimators=20, verbose=-1).fit(x, y)
     clf.booster_.save_model(str(tmp_path / "binary.txt"))

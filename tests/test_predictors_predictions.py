@@ -6,8 +6,11 @@ from clarion.predictors import Predictions, concat_predictions, model_outputs, p
 
 
 def test_label_given_wins_over_scores():
-    p = Predictions(labels=np.array(["cat", "dog"], dtype=object), scores=np.array([[0.9, 0.1], [0.8, 0.2]]),
-                    label_headers=("cat", "dog"))
+    p = Predictions(
+        labels=np.array(["cat", "dog"], dtype=object),
+        scores=np.array([[0.9, 0.1], [0.8, 0.2]]),
+        label_headers=("cat", "dog"),
+    )
     assert list(predicted_labels(p, 0.5)) == ["cat", "dog"]
 
 

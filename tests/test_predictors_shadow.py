@@ -7,6 +7,7 @@ import joblib
 import numpy as np
 import psutil
 import pytest
+
 try:  # tests as a package or as plain modules
     from tests.predictors_fixtures import abalone_pipeline
 except ImportError:  # pragma: no cover
@@ -41,8 +42,15 @@ def multiclass_file(tmp_path_factory):
 
 def test_shadow_matches_in_process_and_stops(multiclass_file):
     path, pipe, features = multiclass_file
-    shadow_cfg = config({"model_uri": path, "shadow": True, "accept_type": "application/jsonlines", "max_concurrency": 2,
-                         "max_records_per_request": 100})
+    shadow_cfg = config(
+        {
+            "model_uri": path,
+            "shadow": True,
+            "accept_type": "application/jsonlines",
+            "max_concurrency": 2,
+            "max_records_per_request": 100,
+        }
+    )
     with build_predictor(shadow_cfg, list(features.columns)) as shadow:
         pid = shadow.endpoint.process.pid
         served = shadow.predict(features)
@@ -94,8 +102,12 @@ def test_server_dying_at_start_reports_stderr_tail(tmp_path):
 
 def test_server_never_ready_times_out_and_is_killed():
     endpoint = ShadowEndpoint(
-        [sys.executable, "-c", "import sys, time; print('warming up', file=sys.stderr, flush=True); time.sleep(60)",
-         "{port}"],
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; print('warming up', file=sys.stderr, flush=True); time.sleep(60)",
+            "{port}",
+        ],
         start_timeout=1.0,
     )
     pids: list[int] = []
@@ -106,14 +118,18 @@ def test_server_never_ready_times_out_and_is_killed():
         original()
 
     endpoint._wait_ready = spy  # record the pid before the start fails
-    with pytest.raises(PredictorError, match=r"did not answer GET http://127.0.0.1:\d+/ping within 1 s; stderr: warming up"):
+    with pytest.raises(
+        PredictorError, match=r"did not answer GET http://127.0.0.1:\d+/ping within 1 s; stderr: warming up"
+    ):
         endpoint.start()
     assert wait_gone(pids) == []
 
 
 def test_sagemaker_names_without_clarion_keys_explain_what_to_do():
     with pytest.raises(NotSupportedError) as info:
-        build_predictor(config({"model_name": "my-model", "instance_type": "ml.m5.xlarge", "initial_instance_count": 1}), ["a"])
+        build_predictor(
+            config({"model_name": "my-model", "instance_type": "ml.m5.xlarge", "initial_instance_count": 1}), ["a"]
+        )
     assert str(info.value).startswith("predictor.model_name: clarion cannot reach SageMaker model 'my-model'")
     assert "predictor.endpoint_url" in str(info.value) and "predictor.model_uri" in str(info.value)
     with pytest.raises(NotSupportedError, match="predictor.endpoint_name: clarion cannot reach SageMaker endpoint"):

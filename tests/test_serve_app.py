@@ -6,6 +6,7 @@ import httpx
 import joblib
 import numpy as np
 import pytest
+
 try:  # tests as a package or as plain modules
     from tests.predictors_fixtures import ABALONE_COLUMNS, abalone, abalone_pipeline, uvicorn_server
 except ImportError:  # pragma: no cover

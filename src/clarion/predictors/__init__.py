@@ -1,12 +1,12 @@
 """Calling models: Predictions, the Predictor protocol and ``build_predictor``.
 
-    codecs      rows -> request bodies (content_type, templates); responses -> Predictions (accept_type)
-    policy      batching under payload/row limits; retry backoff
-    http        HttpPredictor: the container contract over HTTP (concurrency, retries, count checks)
-    shadow      ShadowEndpoint / ShadowPredictor: start a server, use it, always stop it
-    models      in-process models (scikit-learn, XGBoost, LightGBM, callables)
-    inprocess   InProcessPredictor
-    build       build_predictor(config, feature_names)
+codecs      rows -> request bodies (content_type, templates); responses -> Predictions (accept_type)
+policy      batching under payload/row limits; retry backoff
+http        HttpPredictor: the container contract over HTTP (concurrency, retries, count checks)
+shadow      ShadowEndpoint / ShadowPredictor: start a server, use it, always stop it
+models      in-process models (scikit-learn, XGBoost, LightGBM, callables)
+inprocess   InProcessPredictor
+build       build_predictor(config, feature_names)
 """
 
 from clarion.predictors.build import Predictor, build_predictor

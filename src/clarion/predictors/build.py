@@ -113,8 +113,12 @@ def _codecs(config: AnalysisConfig, p: PredictorConfig, *, shadow: bool) -> tupl
         label_optional = True
         record_path = "predictions" if accept_type == "application/json" else None
     response = ResponseCodec(
-        accept_type, label=label, probability=probability, label_headers=headers,
-        record_path=record_path, label_optional=label_optional,
+        accept_type,
+        label=label,
+        probability=probability,
+        label_headers=headers,
+        record_path=record_path,
+        label_optional=label_optional,
     )
     return request, response
 

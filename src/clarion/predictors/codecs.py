@@ -204,7 +204,7 @@ def _json_records(frame: pd.DataFrame, template: str) -> list[bytes]:
     names = [str(c) for c in frame.columns]
     rows = _python_rows(frame)
     if "$features_kvp" in template:
-        return [template.replace("$features_kvp", _dumps(dict(zip(names, row)))).encode() for row in rows]
+        return [template.replace("$features_kvp", _dumps(dict(zip(names, row, strict=True)))).encode() for row in rows]
     if "$features" in template or "$feature_names" in template:
         with_names = template.replace("$feature_names", _dumps(names))
         return [with_names.replace("$features", _dumps(row)).encode() for row in rows]
@@ -213,9 +213,7 @@ def _json_records(frame: pd.DataFrame, template: str) -> list[bytes]:
     if missing:
         raise ConfigError(f"predictor.record_template: placeholders {missing} are not feature names")
     if not placeholders:
-        raise ConfigError(
-            "predictor.record_template: expected $features, $features_kvp or ${Name} placeholders"
-        )
+        raise ConfigError("predictor.record_template: expected $features, $features_kvp or ${Name} placeholders")
     position = {n: i for i, n in enumerate(names)}
     out = []
     for row in rows:
@@ -273,12 +271,16 @@ class ResponseCodec:
             for key in ("label", "probability"):
                 value = getattr(self, key)
                 if value is not None and not isinstance(value, int):
-                    raise ConfigError(f"predictor.{key}: expected a column index for accept_type text/csv, got {value!r}")
+                    raise ConfigError(
+                        f"predictor.{key}: expected a column index for accept_type text/csv, got {value!r}"
+                    )
         else:
             for key in ("label", "probability"):
                 value = getattr(self, key)
                 if isinstance(value, int):
-                    raise ConfigError(f"predictor.{key}: expected a JMESPath expression for accept_type {self.accept_type}")
+                    raise ConfigError(
+                        f"predictor.{key}: expected a JMESPath expression for accept_type {self.accept_type}"
+                    )
                 if value is not None:
                     try:
                         jmespath.compile(value)
@@ -452,7 +454,7 @@ class ResponseCodec:
                 if score_array is None or score_array.shape[1] != len(labels[0]):
                     raise PredictorError("the model answered a list of labels without one score per label")
                 best = np.argmax(score_array, axis=1)
-                label_array = _label_values([row[i] for row, i in zip(labels, best)])
+                label_array = _label_values([row[i] for row, i in zip(labels, best, strict=True)])
                 if headers is None:
                     headers = tuple(str(v) for v in labels[0])
             else:

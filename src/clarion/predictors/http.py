@@ -23,7 +23,6 @@ from clarion.predictors.codecs import EncodedRows, RequestCodec, ResponseCodec
 from clarion.predictors.policy import RetryPolicy, split_batches
 from clarion.predictors.predictions import Predictions, concat_predictions
 
-
 ENCODE_ROWS = 50_000
 
 

@@ -57,9 +57,7 @@ def align_columns(frame: pd.DataFrame, expected: Sequence[str] | None) -> pd.Dat
     raise PredictorError(f"the model expects {len(expected)} features {expected[:5]}..., got {len(columns)} columns")
 
 
-def _binary_from_scores(
-    p1: np.ndarray, classes: np.ndarray, threshold: float
-) -> Predictions:
+def _binary_from_scores(p1: np.ndarray, classes: np.ndarray, threshold: float) -> Predictions:
     scores = np.asarray(p1, dtype=float).reshape(-1, 1)
     if _zero_one(classes):
         return Predictions(labels=None, scores=scores)

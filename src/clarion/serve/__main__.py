@@ -10,7 +10,9 @@ from clarion.serve import run_server
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="clarion serve", description="Serve a model file over the container contract.")
+    parser = argparse.ArgumentParser(
+        prog="clarion serve", description="Serve a model file over the container contract."
+    )
     parser.add_argument("model", help="model file: joblib/pickle scikit-learn, XGBoost .json/.ubj, LightGBM .txt")
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--host", default="127.0.0.1")

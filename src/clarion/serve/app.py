@@ -84,7 +84,9 @@ def parse_rows(body: bytes, content_type: str, model: Model) -> pd.DataFrame:
         if records and not isinstance(records[0], (list, dict)):
             records = [records]  # one record given as a bare list of values
         return _frame_from_records(records, model)
-    raise BadRequest(f"unsupported Content-Type {content_type}; use text/csv, application/jsonlines or application/json")
+    raise BadRequest(
+        f"unsupported Content-Type {content_type}; use text/csv, application/jsonlines or application/json"
+    )
 
 
 def _frame_from_records(records: list[Any], model: Model) -> pd.DataFrame:
