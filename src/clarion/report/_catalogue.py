@@ -50,7 +50,7 @@ def _pts(value: float) -> str:
 
 
 def _num(value: float) -> str:
-    return "an unbounded amount" if math.isinf(value) else f"{abs(value):.3g}"
+    return f"{abs(value):.3g}"
 
 
 def _signed(value: float, positive: str, negative: str, zero: str) -> str:
@@ -132,6 +132,9 @@ def _read_ratio_gap(quantity: str, higher_side_if_positive: str) -> Callable[[fl
     other = "the facet" if higher_side_if_positive == "the rest" else "the rest"
 
     def read(v: float) -> str:
+        if math.isinf(v):
+            higher = higher_side_if_positive if v > 0 else other
+            return f"the {quantity} is infinitely higher for {higher} (a zero count in a denominator)"
         return _signed(
             v,
             f"the {quantity} is {_num(v)} higher for {higher_side_if_positive} than for {other}",
