@@ -181,6 +181,8 @@ class ImageComposer:
 
 def _batched(predict: Callable[[np.ndarray], Any], batch_size: int) -> Callable[[Any], list[Any]]:
     def run(inputs: Any) -> list[Any]:
+        if len(inputs) == 0:
+            return []
         batches = inputs.batches(batch_size) if isinstance(inputs, MaskedImages) else [np.asarray(inputs)]
         out: list[Any] = []
         for batch in batches:
@@ -193,9 +195,15 @@ def _batched(predict: Callable[[np.ndarray], Any], batch_size: int) -> Callable[
     return run
 
 
-def _scores(predict: Callable[[np.ndarray], Any], batch_size: int) -> Callable[[Any], np.ndarray]:
+def _scores(predict: Callable[[np.ndarray], Any], batch_size: int, k: int) -> Callable[[Any], np.ndarray]:
     run = _batched(predict, batch_size)
-    return lambda inputs: np.asarray(run(inputs), dtype=float)
+
+    def scores(inputs: Any) -> np.ndarray:
+        if len(inputs) == 0:
+            return np.zeros((0, k))
+        return np.asarray(run(inputs), dtype=float).reshape(len(inputs), k)
+
+    return scores
 
 
 @dataclass(frozen=True)
@@ -321,10 +329,11 @@ def explain_images(
         m_all = int(segments.max()) + 1
         name = Path(path).name
         if not detection:
-            scores = _scores(predict_images, batch_size)
             composer = ImageComposer(image, segments, background)
-            probe = scores(image[None])
-            k = probe.shape[1] if probe.ndim == 2 else 1
+            probe = np.asarray(_batched(predict_images, batch_size)(image[None]), dtype=float)
+            probe = probe.reshape(1, -1)
+            k = probe.shape[1]
+            scores = _scores(predict_images, batch_size, k)
             names = list(output_names) if output_names is not None else [f"label{i}" for i in range(k)]
             plan = plan_coalitions(m_all, effective_num_samples(m_all, num_samples), rng)
             shap = explain(composer, scores, plan, feature_names=[f"segment{j}" for j in range(m_all)],
