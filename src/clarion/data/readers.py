@@ -22,6 +22,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import fsspec
 import jmespath
@@ -44,6 +45,7 @@ class ReadOptions:
     predicted_label: str | int | None = None
     joinsource: str | int | None = None
     chunk_rows: int = DEFAULT_CHUNK_ROWS
+    usecols: tuple[str, ...] | None = None  # CSV only: parse just these columns (names from headers)
 
 
 def read_chunks(uri: str, options: ReadOptions) -> Iterator[pd.DataFrame]:
@@ -94,51 +96,127 @@ def _csv_chunks(data_file: DataFile, options: ReadOptions) -> Iterator[pd.DataFr
     else:
         has_header_row = True
         names = [f.strip() for f in first_fields]
+    usecols = None
+    if options.usecols is not None:
+        # the last column stays, so rows with too few fields are still found
+        usecols = [n for n in names if n in options.usecols or n == names[-1]]
+    frames = _csv_frames(data_file, names, has_header_row, options.chunk_rows, usecols)
+    yield from _exact_chunks(frames, options.chunk_rows)
+
+
+def _csv_frames(
+    data_file: DataFile, names: list[str], has_header_row: bool, chunk_rows: int, usecols: list[str] | None
+) -> Iterator[pd.DataFrame]:
     try:
-        with fsspec.open(data_file.uri, "rt", encoding="utf-8", newline="") as handle:
-            for first_line, lines in _record_blocks(handle, options.chunk_rows, skip_first_record=has_header_row):
-                yield _parse_csv_block(lines, names, data_file.name, first_line)
+        with fsspec.open(data_file.uri, "rb") as handle:
+            for first_line, block in _record_blocks(handle, chunk_rows, skip_first_record=has_header_row):
+                yield _parse_csv_block(block, names, data_file.name, first_line, usecols)
     except UnicodeDecodeError as exc:
         raise DataError(f"{data_file.name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
         raise DataError(f"{data_file.name}: cannot read CSV: {exc}") from None
 
 
-def _record_blocks(lines: Iterable[str], size: int, *, skip_first_record: bool) -> Iterator[tuple[int, list[str]]]:
-    """Blocks of at most ``size`` CSV records as (file line number of the block's first line, lines).
-
-    A record continues over line breaks while its double quotes are unbalanced (RFC 4180 quoting);
-    blank lines stay in the block (so line numbers stay exact) but are not records.
-    """
-    block: list[str] = []
-    first = 1
-    records = 0
-    in_quotes = False
-    skipping = skip_first_record
-    for number, line in enumerate(lines, start=1):
-        starts_record = not in_quotes
-        if line.count('"') % 2:
-            in_quotes = not in_quotes
-        if skipping:
-            skipping = in_quotes
+def _exact_chunks(frames: Iterable[pd.DataFrame], size: int) -> Iterator[pd.DataFrame]:
+    """Re-cut frames into chunks of exactly ``size`` rows (the last one may be shorter)."""
+    pending: list[pd.DataFrame] = []
+    held = 0
+    for frame in frames:
+        pending.append(frame)
+        held += len(frame)
+        if held < size:
             continue
-        if starts_record and line.strip():
-            if records == size:
-                yield first, block
-                block, records = [], 0
-            records += 1
-        if not block:
-            first = number
-        block.append(line)
-    if records:
-        yield first, block
+        joined = pd.concat(pending, ignore_index=True) if len(pending) > 1 else frame.reset_index(drop=True)
+        cut = (held // size) * size
+        for start in range(0, cut, size):
+            yield joined.iloc[start : start + size].reset_index(drop=True)
+        pending = [joined.iloc[cut:]] if cut < held else []
+        held -= cut
+    if held:
+        yield pd.concat(pending, ignore_index=True) if len(pending) > 1 else pending[0].reset_index(drop=True)
 
 
-def _parse_csv_block(lines: list[str], names: list[str], file_name: str, first_line: int) -> pd.DataFrame:
+def _record_blocks(handle: Any, chunk_rows: int, *, skip_first_record: bool) -> Iterator[tuple[int, bytes]]:
+    """Byte blocks of whole CSV records, about ``chunk_rows`` records each, with their first file line.
+
+    A block ends at a newline outside double quotes (RFC 4180 quoting: a record continues over line
+    breaks while its quotes are unbalanced), so records never straddle blocks. Block sizes come from
+    the average line length of the first megabyte.
+    """
+    head = handle.read(1 << 20)
+    if not head:
+        return
+    block_bytes = max(1 << 16, int(len(head) / max(head.count(b"\n"), 1) * chunk_rows))
+    buffer = head
+    line = 1
+    if skip_first_record:
+        end = _first_record_end(buffer)
+        while end < 0:
+            more = handle.read(block_bytes)
+            if not more:
+                return
+            buffer += more
+            end = _first_record_end(buffer)
+        line += buffer.count(b"\n", 0, end)
+        buffer = buffer[end:]
+    while True:
+        if len(buffer) < block_bytes:
+            more = handle.read(block_bytes - len(buffer))
+            buffer += more
+        else:
+            more = b"x"
+        if not more:
+            if buffer.strip():
+                yield line, buffer
+            return
+        end = _last_record_end(buffer)
+        if end <= 0:  # one record longer than the block: read on
+            more = handle.read(block_bytes)
+            if not more:
+                yield line, buffer
+                return
+            buffer += more
+            continue
+        block, buffer = buffer[:end], buffer[end:]
+        if block.strip():
+            yield line, block
+        line += block.count(b"\n")
+
+
+def _first_record_end(buffer: bytes) -> int:
+    """Index just after the first newline outside quotes, or -1."""
+    pos = buffer.find(b"\n")
+    while pos >= 0:
+        if buffer.count(b'"', 0, pos) % 2 == 0:
+            return pos + 1
+        pos = buffer.find(b"\n", pos + 1)
+    return -1
+
+
+def _last_record_end(buffer: bytes) -> int:
+    """Index just after the last newline outside quotes, or -1."""
+    pos = buffer.rfind(b"\n")
+    while pos >= 0:
+        if buffer.count(b'"', 0, pos) % 2 == 0:
+            return pos + 1
+        pos = buffer.rfind(b"\n", 0, pos)
+    return -1
+
+
+def _parse_csv_block(
+    block: bytes, names: list[str], file_name: str, first_line: int, usecols: list[str] | None = None
+) -> pd.DataFrame:
     """Parse one block with pandas; a row with too many or too few fields is a DataError naming its line."""
-    text = "".join(lines)
     try:
-        frame = pd.read_csv(io.StringIO(text), header=None, names=names, skip_blank_lines=True, low_memory=False)
+        frame = pd.read_csv(
+            io.BytesIO(block),
+            header=None,
+            names=names,
+            usecols=usecols,
+            skip_blank_lines=True,
+            low_memory=False,
+            encoding="utf-8",
+        )
     except pd.errors.ParserError as exc:
         match = _LINE_IN_MESSAGE.search(str(exc))
         line = first_line + int(match.group(1)) - 1 if match else first_line
@@ -147,7 +225,7 @@ def _parse_csv_block(lines: list[str], names: list[str], file_name: str, first_l
     except ValueError as exc:
         raise DataError(f"{file_name}:{first_line}: cannot parse CSV: {exc}") from None
     if len(names) > 1 and frame.iloc[:, -1].isna().any():
-        _check_field_counts(text, len(names), file_name, first_line)
+        _check_field_counts(block.decode("utf-8"), len(names), file_name, first_line)
     return frame
 
 

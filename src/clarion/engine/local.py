@@ -51,7 +51,18 @@ def read_options(plan: AnalysisPlan, chunk_rows: int) -> ReadOptions:
         predicted_label=c.predicted_label if c.predicted_label_dataset_uri is None else None,
         joinsource=c.joinsource_name_or_index,
         chunk_rows=chunk_rows,
+        usecols=bias_only_columns(plan),
     )
+
+
+def bias_only_columns(plan: AnalysisPlan) -> tuple[str, ...] | None:
+    """For a CSV bias run without a model, the only columns worth parsing (None: all of them)."""
+    c = plan.config
+    if plan.needs_model or plan.shap or plan.pdp or c.dataset_type != "text/csv" or not c.headers:
+        return None
+    roles = column_roles(c, list(c.headers))
+    needed = [roles.label, roles.predicted_label, roles.group, *roles.facets]
+    return tuple(name for name in c.headers if name in needed)
 
 
 def iter_dataset(plan: AnalysisPlan, chunk_rows: int) -> Iterator[pd.DataFrame]:
@@ -121,7 +132,7 @@ def run_pass_one(plan: AnalysisPlan, predictor: Any, chunk_rows: int, seed: int)
     with progress_bar("Reading data and computing statistics") as advance:
         for chunk in iter_dataset(plan, chunk_rows):
             if result.roles is None:
-                columns = list(chunk.columns)
+                columns = list(plan.config.headers) if bias_only_columns(plan) else list(chunk.columns)
                 result.roles = column_roles(plan.config, columns, label_column_of(plan, columns))
                 if plan.pre_training_bias or plan.post_training_bias:
                     result.spec = bias.BiasSpec.from_config(
