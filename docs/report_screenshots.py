@@ -45,8 +45,9 @@ def build_run(work: Path) -> Path:
     features = frame.drop(columns=["income"])
     numeric = [c for c in features.columns if c not in CATEGORICAL]
     model = make_pipeline(
-        ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL),
-                           ("num", StandardScaler(), numeric)]),  # fmt: skip
+        ColumnTransformer(
+            [("cat", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL), ("num", StandardScaler(), numeric)]
+        ),  # fmt: skip
         LogisticRegression(max_iter=2000),
     ).fit(features, frame["income"])
     joblib.dump(model, work / "model.joblib")

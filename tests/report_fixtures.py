@@ -80,8 +80,16 @@ POST_VALUES = {
 
 FEATURES = ["age", "workclass", "education-num", "marital-status", "occupation", "relationship", DOLLAR_FEATURE,
             "hours-per-week"]  # fmt: skip
-SHAP_LABEL0 = {"age": 0.0412, "workclass": 0.0061, "education-num": 0.0538, "marital-status": 0.0733,
-               "occupation": 0.0215, "relationship": 0.0682, DOLLAR_FEATURE: 0.0301, "hours-per-week": 0.0187}
+SHAP_LABEL0 = {
+    "age": 0.0412,
+    "workclass": 0.0061,
+    "education-num": 0.0538,
+    "marital-status": 0.0733,
+    "occupation": 0.0215,
+    "relationship": 0.0682,
+    DOLLAR_FEATURE: 0.0301,
+    "hours-per-week": 0.0187,
+}
 SHAP_LABEL1 = {f: round(v * 0.9, 4) for f, v in SHAP_LABEL0.items()}
 STDERR_LABEL0 = {f: round(v * 0.08, 5) for f, v in SHAP_LABEL0.items()}
 LOCAL_ROWS = [
@@ -138,22 +146,36 @@ def realistic_analysis() -> dict:
         "post_training_bias_metrics": _section(">50K", POST_VALUES, POST),
         "explanations": {
             "kernel_shap": {
-                "label0": {"global_shap_values": SHAP_LABEL0, "expected_value": 0.2391,
-                           "global_shap_values_stderr": STDERR_LABEL0},
+                "label0": {
+                    "global_shap_values": SHAP_LABEL0,
+                    "expected_value": 0.2391,
+                    "global_shap_values_stderr": STDERR_LABEL0,
+                },
                 "label1": {"global_shap_values": SHAP_LABEL1, "expected_value": 0.7609},
             },  # fmt: skip
             "pdp": [
-                {"feature_name": "age", "data_type": "numerical", "feature_values": [21.1, 31.3, 45.8, 60.2, 78.5],
-                 "data_distribution": [0.21, 0.28, 0.27, 0.17, 0.07],
-                 "model_predictions": [[0.08, 0.19, 0.31, 0.28, 0.22], [0.92, 0.81, 0.69, 0.72, 0.78]],
-                 "label_headers": ["label0", "label1"]},
-                {"feature_name": "workclass", "data_type": "categorical",
-                 "feature_values": ["Private", "Self-emp", "Gov", "<b>Never</b>"],
-                 "data_distribution": [0.7, 0.11, 0.13, 0.06],
-                 "model_predictions": [[0.21, 0.33, 0.27, 0.02]], "label_headers": ["label0"]},
-                {"feature_name": "comment", "data_type": "free_text",
-                 "error": "Detected data type is not supported for PDP. "
-                          "PDP can only be computed for numerical or categorical columns"},
+                {
+                    "feature_name": "age",
+                    "data_type": "numerical",
+                    "feature_values": [21.1, 31.3, 45.8, 60.2, 78.5],
+                    "data_distribution": [0.21, 0.28, 0.27, 0.17, 0.07],
+                    "model_predictions": [[0.08, 0.19, 0.31, 0.28, 0.22], [0.92, 0.81, 0.69, 0.72, 0.78]],
+                    "label_headers": ["label0", "label1"],
+                },
+                {
+                    "feature_name": "workclass",
+                    "data_type": "categorical",
+                    "feature_values": ["Private", "Self-emp", "Gov", "<b>Never</b>"],
+                    "data_distribution": [0.7, 0.11, 0.13, 0.06],
+                    "model_predictions": [[0.21, 0.33, 0.27, 0.02]],
+                    "label_headers": ["label0"],
+                },
+                {
+                    "feature_name": "comment",
+                    "data_type": "free_text",
+                    "error": "Detected data type is not supported for PDP. "
+                    "PDP can only be computed for numerical or categorical columns",
+                },
             ],  # fmt: skip
         },
     }

@@ -6,9 +6,9 @@ from html.parser import HTMLParser
 import numpy as np
 import pytest
 from PIL import Image
-from report_fixtures import IMG_FACET, SCRIPT_FACET, chromium_command, write_output_dir
 
 from clarion.report import render_reports
+from report_fixtures import IMG_FACET, SCRIPT_FACET, chromium_command, write_output_dir
 
 NAVY = (0x23, 0x34, 0x4D)  # masthead background
 BLUE = (0x3A, 0x6E, 0xA5)  # chart bars within the band

@@ -85,16 +85,27 @@ def test_readings_state_the_value_in_plain_words():
     assert reading("DI", 0.62) == "the facet gets positive predictions at 62% of the rate of the rest"
     # CI = (n_a - n_d)/n = 0.4 means n_d/n = 0.3.
     assert reading("CI", 0.4) == "the facet makes up 30% of the rows, the rest 70%"
-    assert reading("DPPL", 0.15) == "the rest gets positive predictions 15.0 percentage points more often than the facet"
-    assert reading("DPPL", -0.05) == "the facet gets positive predictions 5.0 percentage points more often than the rest"
+    assert (
+        reading("DPPL", 0.15) == "the rest gets positive predictions 15.0 percentage points more often than the facet"
+    )
+    assert (
+        reading("DPPL", -0.05) == "the facet gets positive predictions 5.0 percentage points more often than the rest"
+    )
     assert reading("AD", 0.123) == "accuracy is 12.3 percentage points higher for the rest than for the facet"
     assert reading("SD", 0.2) == "specificity is 20.0 percentage points higher for the facet than for the rest"
-    assert reading("DRR", -0.05).startswith("the share of negative predictions that are right is 5.0 percentage points higher for the rest")
+    assert reading("DRR", -0.05).startswith(
+        "the share of negative predictions that are right is 5.0 percentage points higher for the rest"
+    )
     assert reading("TE", math.inf) == (
         "the ratio of false negatives to false positives is infinitely higher for the facet "
         "(a zero count in a denominator)"
     )
-    assert reading("DCA", -math.inf).startswith("the ratio of observed to predicted positives is infinitely higher for the facet")
-    assert reading("TE", -4.115) == "the ratio of false negatives to false positives is 4.12 higher for the rest than for the facet"
+    assert reading("DCA", -math.inf).startswith(
+        "the ratio of observed to predicted positives is infinitely higher for the facet"
+    )
+    assert (
+        reading("TE", -4.115)
+        == "the ratio of false negatives to false positives is 4.12 higher for the rest than for the facet"
+    )
     assert "0.144" in reading("KL", 0.1437)
     assert "(facet disadvantaged)" in reading("CDDL", 0.2)

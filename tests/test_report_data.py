@@ -4,6 +4,9 @@ import json
 import math
 
 import pytest
+
+from clarion.errors import OutputError
+from clarion.report import load_report_data
 from report_fixtures import (
     DOLLAR_FEATURE,
     FEATURES,
@@ -16,9 +19,6 @@ from report_fixtures import (
     STDERR_LABEL0,
     write_output_dir,
 )
-
-from clarion.errors import OutputError
-from clarion.report import load_report_data
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,18 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from report_fixtures import GROUP_ERROR, IMG_FACET, POST_VALUES, PRE_VALUES, SCRIPT_FACET, write_output_dir, write_small_dir
 
 from clarion.errors import ConfigError, OutputError
 from clarion.report import render_reports
+from report_fixtures import (
+    GROUP_ERROR,
+    IMG_FACET,
+    POST_VALUES,
+    PRE_VALUES,
+    SCRIPT_FACET,
+    write_output_dir,
+    write_small_dir,
+)
 
 # The bands the report documents, written out again here so the test does not reuse the code under test.
 BANDS = {"DI": (0.8, 1.25), "CI": (-0.5, 0.5), "TE": (-0.5, 0.5), "JS": (0, 0.05), "KL": (0, 0.1), "LP": (0, 0.1),
@@ -140,10 +148,16 @@ def test_summary_counts_and_headline_order(rendered):
     n_values = sum(len(v) for t in (PRE_VALUES, POST_VALUES) for v in t.values())
     n_errors = sum(v is None for t in (PRE_VALUES, POST_VALUES) for vals in t.values() for v in vals.values())
     n_flagged = sum(
-        _expected_flag(c, v) == "flagged" for t in (PRE_VALUES, POST_VALUES) for vals in t.values() for c, v in vals.items()
+        _expected_flag(c, v) == "flagged"
+        for t in (PRE_VALUES, POST_VALUES)
+        for vals in t.values()
+        for c, v in vals.items()
     )
     assert (n_values, n_errors) == (126, 13)
-    assert f"{n_values} bias metric values {n_flagged} outside the conventional band {n_errors} could not be computed" in text
+    assert (
+        f"{n_values} bias metric values {n_flagged} outside the conventional band {n_errors} could not be computed"
+        in text
+    )
     # Infinite values first, then by distance outside the band: DI 0.357 (|ln .357|/|ln .8| = 4.6),
     # DI 2.471 (|ln 2.471|/ln 1.25 = 4.05), LP 0.302 (3.02).
     assert {page.findings[0].split(":")[0], page.findings[1].split(":")[0]} == {"DCA -∞", "TE ∞"}

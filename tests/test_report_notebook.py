@@ -5,9 +5,9 @@ import shutil
 import nbformat
 import pytest
 from nbclient import NotebookClient
-from report_fixtures import write_output_dir
 
 from clarion.report import render_reports
+from report_fixtures import write_output_dir
 
 
 @pytest.fixture(scope="module")

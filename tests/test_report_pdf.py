@@ -5,9 +5,9 @@ import subprocess
 import numpy as np
 import pytest
 from PIL import Image
-from report_fixtures import GROUP_ERROR, SCRIPT_FACET, require_tool, write_output_dir
 
 from clarion.report import render_reports
+from report_fixtures import GROUP_ERROR, SCRIPT_FACET, require_tool, write_output_dir
 
 
 @pytest.fixture(scope="module")

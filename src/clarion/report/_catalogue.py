@@ -13,8 +13,8 @@ This module is self-contained (standard library only) so the report notebook can
 """
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 
 def parse_metric_value(raw: object) -> float | None:

@@ -27,7 +27,7 @@ NEGATIVE_RGB = (200, 85, 61)
 
 
 def figure_data_uri(fig: Any) -> str:
-    """A matplotlib Figure as a ``data:image/svg+xml;base64`` URI (text kept as text, drawn in the viewer's sans-serif font)."""
+    """A matplotlib Figure as a ``data:image/svg+xml;base64`` URI; labels stay SVG text in a sans-serif font."""
     import matplotlib
 
     buf = io.BytesIO()
@@ -123,7 +123,10 @@ def render_html(data: ReportData, title: str) -> str:
         rows = [(f, format_value(v, 4), format_value(e, 4)) for f, v, e in zip(g.features, g.values, errs, strict=True)]
         shap.append({"item": g, "chart": chart, "rows": rows})
     local = [
-        {"item": row, "chart": figure_data_uri(_charts.local_chart(row.features, row.values, f"{row.row} · {row.label}"))}
+        {
+            "item": row,
+            "chart": figure_data_uri(_charts.local_chart(row.features, row.values, f"{row.row} · {row.label}")),
+        }
         for row in data.local
     ]
     pdp = []
