@@ -25,6 +25,7 @@ def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8
         raise OutputError(f"{target}: cannot write: {exc.strerror or exc}") from None
     binary = "b" in mode
     try:
+        os.chmod(tmp_name, 0o666 & ~_umask())  # mkstemp makes 0600; a result file follows the umask
         with os.fdopen(fd, mode, encoding=None if binary else encoding, newline=None if binary else "") as handle:
             yield handle
             handle.flush()
@@ -36,6 +37,12 @@ def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8
         except FileNotFoundError:
             pass
         raise
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def write_text_atomic(path: str | Path, text: str) -> Path:
