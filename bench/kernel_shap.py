@@ -47,9 +47,7 @@ def load_model() -> tuple[pd.DataFrame, Pipeline]:
         [
             (
                 "prep",
-                ColumnTransformer(
-                    [("sex", OneHotEncoder(handle_unknown="ignore"), ["Sex"])], remainder="passthrough"
-                ),
+                ColumnTransformer([("sex", OneHotEncoder(handle_unknown="ignore"), ["Sex"])], remainder="passthrough"),
             ),
             ("rf", RandomForestRegressor(n_estimators=100, random_state=0)),
         ]
@@ -107,7 +105,11 @@ def run_shap(rows: pd.DataFrame, baseline: pd.DataFrame, predict, nsamples: int)
 def run_clarion(rows: pd.DataFrame, baseline: pd.DataFrame, predict, nsamples: int) -> tuple[float, np.ndarray, int]:
     start = time.perf_counter()
     result = explain_tabular(
-        rows, baseline, lambda d: predict(d)[:, None], ["label0"], ShapConfig(num_samples=nsamples, seed=0),
+        rows,
+        baseline,
+        lambda d: predict(d)[:, None],
+        ["label0"],
+        ShapConfig(num_samples=nsamples, seed=0),
         np.random.default_rng(0),
     )
     return time.perf_counter() - start, result.values[:, :, 0], result.num_samples
@@ -131,7 +133,10 @@ def main() -> None:
     baselines = {"1-row": cluster_baseline(x, 1, rng), "20-row k-means": cluster_baseline(x, 20, rng)}
     m = len(FEATURES)
     print(f"abalone, RandomForest(100), {args.rows} rows explained, M = {m}")
-    header = f"{'baseline':<15} {'nsamples':>8} {'clarion s':>10} {'shap s':>9} {'shap/clarion':>12} {'clarion/floor':>13} {'rmse clarion':>12} {'rmse shap':>10}"
+    header = (
+        f"{'baseline':<15} {'nsamples':>8} {'clarion s':>10} {'shap s':>9} {'shap/clarion':>12} "
+        f"{'clarion/floor':>13} {'rmse clarion':>12} {'rmse shap':>10}"
+    )
     print(header)
     for name, baseline in baselines.items():
         exact = exact_shapley(rows, baseline, predict)

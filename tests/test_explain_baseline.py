@@ -19,7 +19,9 @@ def _data():
 
 
 def test_list_rows_follow_feature_order_and_column_types():
-    out = baseline_from_config(ShapConfig(baseline=[["35", "Rome", 1], [45, "Oslo", "2.5"]]), _data(), np.random.default_rng(0))
+    out = baseline_from_config(
+        ShapConfig(baseline=[["35", "Rome", 1], [45, "Oslo", "2.5"]]), _data(), np.random.default_rng(0)
+    )
     assert list(out.columns) == ["age", "city", "score"]
     assert out["age"].tolist() == [35, 45] and out["score"].tolist() == [1.0, 2.5]
     assert out["city"].tolist() == ["Rome", "Oslo"]
@@ -29,7 +31,9 @@ def test_json_rows_use_the_features_jmespath():
     config = ShapConfig(baseline=[{"features": [35, "Rome", 1.0]}, {"features": [45, "Oslo", 2.0]}])
     out = baseline_from_config(config, _data(), np.random.default_rng(0), features_expr="features")
     assert out.to_numpy().tolist() == [[35, "Rome", 1.0], [45, "Oslo", 2.0]]
-    keyed = baseline_from_config(ShapConfig(baseline={"score": 3.0, "city": "Oslo", "age": 20}), _data(), np.random.default_rng(0))
+    keyed = baseline_from_config(
+        ShapConfig(baseline={"score": 3.0, "city": "Oslo", "age": 20}), _data(), np.random.default_rng(0)
+    )
     assert keyed.to_numpy().tolist() == [[20, "Oslo", 3.0]]
 
 
@@ -50,7 +54,13 @@ def test_file_baseline_and_round_trip(tmp_path):
     assert back.to_numpy().tolist() == [[33.5, "Rome", 0.25]]
     jl = tmp_path / "b.jsonl"
     jl.write_text(json.dumps({"f": {"age": 1, "city": "Oslo", "score": 2}}) + "\n")
-    out = baseline_from_config(ShapConfig(baseline=str(jl)), _data(), np.random.default_rng(0), features_expr="f", dataset_type="application/jsonlines")
+    out = baseline_from_config(
+        ShapConfig(baseline=str(jl)),
+        _data(),
+        np.random.default_rng(0),
+        features_expr="f",
+        dataset_type="application/jsonlines",
+    )
     assert out.to_numpy().tolist() == [[1, "Oslo", 2]]
     with pytest.raises(DataError, match="expected 3 feature columns in the baseline, got 2"):
         (tmp_path / "short.csv").write_text("1,2\n")
@@ -96,7 +106,9 @@ def test_kprototypes_fixed_point_and_separated_clusters():
 
 def test_default_cluster_count_finds_the_elbow_and_is_bounded():
     rng = np.random.default_rng(4)
-    data = pd.DataFrame(_blobs(rng, np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [10.0, 10.0]]), 30), columns=["a", "b"])
+    data = pd.DataFrame(
+        _blobs(rng, np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [10.0, 10.0]]), 30), columns=["a", "b"]
+    )
     assert default_num_clusters(data, np.random.default_rng(0)) == 4
     tiny = pd.DataFrame({"a": [1.0, 1.0, 2.0]})
     assert default_num_clusters(tiny, np.random.default_rng(0)) <= 2

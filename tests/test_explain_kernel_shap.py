@@ -60,7 +60,9 @@ def test_ten_features_exact_against_brute_force():
 
     def model(frame):
         a = frame.to_numpy(dtype=float)
-        return (np.maximum(a[:, 0], a[:, 1]) * a[:, 2] + np.exp(0.3 * a[:, 3] * a[:, 9]) + a[:, 4:9].sum(axis=1))[:, None]
+        return (np.maximum(a[:, 0], a[:, 1]) * a[:, 2] + np.exp(0.3 * a[:, 3] * a[:, 9]) + a[:, 4:9].sum(axis=1))[
+            :, None
+        ]
 
     result = explain_tabular(rows, background, model, ["label0"], ShapConfig(num_samples=5000), rng)
     assert result.exact and result.num_samples == 1022
@@ -83,7 +85,9 @@ def test_use_logit_explains_log_odds():
         exact = brute_force_shapley(rows.iloc[i], background, prob, logit=True)
         np.testing.assert_allclose(result.values[i], exact, atol=1e-8)
     p = prob(rows)[:, 0]
-    np.testing.assert_allclose(result.values[:, :, 0].sum(axis=1), np.log(p / (1 - p)) - result.expected_value[0], atol=1e-9)
+    np.testing.assert_allclose(
+        result.values[:, :, 0].sum(axis=1), np.log(p / (1 - p)) - result.expected_value[0], atol=1e-9
+    )
 
 
 def test_use_logit_clips_certain_outputs():
@@ -116,9 +120,13 @@ def test_features_to_explain_keeps_other_features_at_row_values():
 def test_features_to_explain_errors_name_the_key():
     rows = pd.DataFrame({"a": [1.0], "b": [2.0]})
     with pytest.raises(ConfigError, match=r"^methods\.shap\.features_to_explain: unknown feature 'zz'$"):
-        explain_tabular(rows, rows, _linear([1, 1]), ["l"], ShapConfig(features_to_explain=["zz"]), np.random.default_rng(0))
+        explain_tabular(
+            rows, rows, _linear([1, 1]), ["l"], ShapConfig(features_to_explain=["zz"]), np.random.default_rng(0)
+        )
     with pytest.raises(ConfigError, match=r"index 5 is out of range for 2 features"):
-        explain_tabular(rows, rows, _linear([1, 1]), ["l"], ShapConfig(features_to_explain=[5]), np.random.default_rng(0))
+        explain_tabular(
+            rows, rows, _linear([1, 1]), ["l"], ShapConfig(features_to_explain=[5]), np.random.default_rng(0)
+        )
 
 
 def test_sampled_error_falls_with_budget_and_stderr_is_calibrated():
@@ -145,7 +153,9 @@ def test_sampled_error_falls_with_budget_and_stderr_is_calibrated():
         rmse.append(np.sqrt(((est - exact) ** 2).mean()))
         sd.append(est.std(axis=0).mean())
         se.append(np.mean([r.stderr for r in runs]))
-        np.testing.assert_allclose(est.sum(axis=2).sum(axis=2), np.broadcast_to(exact.sum(axis=(1, 2)), (40, 2)), atol=1e-9)
+        np.testing.assert_allclose(
+            est.sum(axis=2).sum(axis=2), np.broadcast_to(exact.sum(axis=(1, 2)), (40, 2)), atol=1e-9
+        )
     assert rmse[0] > rmse[1] > rmse[2]
     assert rmse[2] < 0.25 * rmse[0]
     for s_emp, s_rep in zip(sd, se, strict=True):
@@ -164,7 +174,9 @@ def test_same_seed_same_numbers_and_chunking_does_not_matter():
     assert not np.allclose(a.values, c.values)
     # row chunks explained separately with a generator made from the same seed give the same numbers
     parts = [
-        explain_tabular(rows.iloc[lo : lo + 4], background, nonlinear_mixed_model, ["s", "p"], config, np.random.default_rng(11))
+        explain_tabular(
+            rows.iloc[lo : lo + 4], background, nonlinear_mixed_model, ["s", "p"], config, np.random.default_rng(11)
+        )
         for lo in range(0, 9, 4)
     ]
     np.testing.assert_allclose(concat_results(parts).values, a.values, atol=1e-12)
@@ -189,7 +201,9 @@ def test_no_synthetic_row_is_predicted_twice_and_one_call_per_chunk():
     naive = len(rows) * (2**6 - 2) * len(background) + len(rows) + len(background)
     assert len(sent) < naive
     for i in range(len(rows)):
-        np.testing.assert_allclose(result.values[i], brute_force_shapley(rows.iloc[i], background, nonlinear_mixed_model), atol=1e-8)
+        np.testing.assert_allclose(
+            result.values[i], brute_force_shapley(rows.iloc[i], background, nonlinear_mixed_model), atol=1e-8
+        )
 
 
 def test_precomputed_row_outputs_are_used():
@@ -259,3 +273,28 @@ def test_many_features_with_repeated_background_values_use_wide_keys():
     # linear model: any coalition plan gives the exact w_j (x_j - mean b_j)
     expected = w * (rows.to_numpy() - background.to_numpy().mean(axis=0))
     np.testing.assert_allclose(result.values[:, :, 0], expected, atol=1e-8)
+
+
+def test_composer_codes_of_minus_one_are_unique_to_their_row():
+    from clarion.explain import TabularComposer, explain, plan_coalitions
+
+    class CoarseCodes(TabularComposer):
+        def value_codes(self, row_ids):
+            bg, rows = super().value_codes(row_ids)
+            return bg, np.where((rows[:, None, :] == bg[None]).any(axis=1), rows, -1)
+
+    rng = np.random.default_rng(13)
+    rows = mixed_frame(rng, 5, 5)
+    background = mixed_frame(rng, 2, 5)
+    composer = CoarseCodes(rows, background, list(range(6)))
+    result = explain(
+        composer,
+        nonlinear_mixed_model,
+        plan_coalitions(6, 100, rng),
+        feature_names=list(rows.columns),
+        output_names=["s", "p"],
+    )
+    for i in range(len(rows)):
+        np.testing.assert_allclose(
+            result.values[i], brute_force_shapley(rows.iloc[i], background, nonlinear_mixed_model), atol=1e-8
+        )

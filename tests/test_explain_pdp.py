@@ -57,7 +57,10 @@ def test_categorical_feature_and_index_selection():
 def test_top_k_by_global_shap_and_unsupported_type():
     rows = _rows().assign(when=pd.to_datetime(["2020-01-01"] * 5))
     shap = {"x": 0.1, "colour": 0.9, "z": -0.5, "when": 0.7}
-    assert select_features(list(rows.columns), PdpConfig(grid_resolution=3, top_k_features=2), shap) == ["colour", "when"]
+    assert select_features(list(rows.columns), PdpConfig(grid_resolution=3, top_k_features=2), shap) == [
+        "colour",
+        "when",
+    ]
     entries = pdp_section(rows, lambda f: _model(f)[:, :1], ["l"], PdpConfig(grid_resolution=3, top_k_features=3), shap)
     assert [e["feature_name"] for e in entries] == ["colour", "when", "z"]
     assert entries[1] == {"feature_name": "when", "data_type": "datetime64[us]", "error": UNSUPPORTED} or (

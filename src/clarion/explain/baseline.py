@@ -131,7 +131,13 @@ def _coerce(frame: pd.DataFrame, data: pd.DataFrame, where: str) -> pd.DataFrame
             except (TypeError, ValueError) as exc:
                 raise ConfigError(f"{where}: feature {name!r}: expected numbers, got {col.tolist()!r}") from exc
         else:
-            out[name] = pd.Series([v if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in col], dtype=object) if not _same_kind(col, data[name]) else col
+            out[name] = (
+                pd.Series(
+                    [v if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in col], dtype=object
+                )
+                if not _same_kind(col, data[name])
+                else col
+            )
     return pd.DataFrame(out, columns=list(data.columns)).reset_index(drop=True)
 
 

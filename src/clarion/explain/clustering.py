@@ -46,7 +46,11 @@ def _encode(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[int], lis
     std = np.nanstd(num, axis=0) if num_cols else np.zeros(0)
     z = (num - mean) / np.where(std > 0, std, 1.0)
     z = np.where(np.isnan(z), 0.0, z)
-    codes = np.stack([pd.factorize(frame.iloc[:, j], use_na_sentinel=False)[0] for j in cat_cols], axis=1) if cat_cols else np.zeros((len(frame), 0), dtype=np.intp)
+    codes = (
+        np.stack([pd.factorize(frame.iloc[:, j], use_na_sentinel=False)[0] for j in cat_cols], axis=1)
+        if cat_cols
+        else np.zeros((len(frame), 0), dtype=np.intp)
+    )
     return z, codes, num_cols, cat_cols
 
 
@@ -60,7 +64,9 @@ def cluster_rows(frame: pd.DataFrame, k: int, rng: np.random.Generator) -> Clust
     return kprototypes(z, codes, k, rng)
 
 
-def kprototypes(z: np.ndarray, codes: np.ndarray, k: int, rng: np.random.Generator, n_init: int = 4, max_iter: int = 100) -> Clustering:
+def kprototypes(
+    z: np.ndarray, codes: np.ndarray, k: int, rng: np.random.Generator, n_init: int = 4, max_iter: int = 100
+) -> Clustering:
     """Best of ``n_init`` k-prototypes runs, each seeded with k distinct random rows."""
     best: Clustering | None = None
     n = z.shape[0]
@@ -88,7 +94,9 @@ def _costs(z: np.ndarray, codes: np.ndarray, mu: np.ndarray, modes: np.ndarray) 
     return d + GAMMA * (codes[:, None, :] != modes[None, :, :]).sum(axis=2)
 
 
-def _update(z: np.ndarray, codes: np.ndarray, labels: np.ndarray, mu: np.ndarray, modes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _update(
+    z: np.ndarray, codes: np.ndarray, labels: np.ndarray, mu: np.ndarray, modes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Means and modes of each cluster's members (an empty cluster keeps its prototype)."""
     mu, modes = mu.copy(), modes.copy()
     k = mu.shape[0]

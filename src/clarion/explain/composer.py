@@ -6,7 +6,8 @@ background's otherwise. The engine calls:
 
 - ``value_codes(row_ids) -> (bg_codes (B, P), row_codes (R, P))``: integer codes >= 0 per player,
   over the background and these rows together, such that equal codes mean equal values. The engine
-  derives from them which synthetic inputs coincide and predicts each distinct input once.
+  derives from them which synthetic inputs coincide and predicts each distinct input once. A row
+  code of -1 means "matches no background value" and is treated as unique to its row.
 - ``compose(row_ids, background_ids, masks) -> inputs``: one model input per triple, in order.
 - ``background_is_row_free``: True when the input with no player from the row does not depend on the
   row (then it is predicted once, not once per row).
@@ -22,7 +23,7 @@ from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
-from pandas.api.types import is_numeric_dtype
+from pandas.api.types import is_numeric_dtype, is_object_dtype
 
 
 class Composer(Protocol):
@@ -94,7 +95,9 @@ class TabularComposer:
         for p, j in enumerate(self._players):
             both = np.concatenate([self._bg_values[j], self._row_values[j][row_ids]])
             # codes follow first appearance, so background values take the smallest codes; NaN == NaN
-            codes = pd.factorize(pd.Series(both, dtype=object if both.dtype == object else None), use_na_sentinel=False)[0]
+            codes = pd.factorize(
+                pd.Series(both, dtype=object if both.dtype == object else None), use_na_sentinel=False
+            )[0]
             bg_codes[:, p] = codes[:b]
             row_codes[:, p] = codes[b:]
         return bg_codes, row_codes
@@ -116,7 +119,7 @@ class TabularComposer:
 
     def _restore(self, values: np.ndarray, j: int) -> Any:
         dtype = self._dtypes[j]
-        if values.dtype != object or dtype == object:
+        if values.dtype != object or is_object_dtype(dtype):
             return values
         try:
             return pd.array(values, dtype=dtype)

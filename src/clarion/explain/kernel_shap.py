@@ -143,9 +143,7 @@ def _align_baseline(rows: pd.DataFrame, baseline: pd.DataFrame) -> pd.DataFrame:
     if list(baseline.columns) == list(rows.columns):
         return baseline.reset_index(drop=True)
     if baseline.shape[1] != rows.shape[1]:
-        raise ConfigError(
-            f"methods.shap.baseline: expected {rows.shape[1]} feature columns, got {baseline.shape[1]}"
-        )
+        raise ConfigError(f"methods.shap.baseline: expected {rows.shape[1]} feature columns, got {baseline.shape[1]}")
     return baseline.set_axis(list(rows.columns), axis=1).reset_index(drop=True)
 
 
@@ -208,14 +206,15 @@ def _explain_chunk(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     r, s, b, p = len(row_ids), masks.shape[0], composer.num_background, composer.num_players
     bg_codes, row_codes = composer.value_codes(row_ids)
+    if (row_codes < 0).any():  # -1: a value found in no background row, taken as unique to its row
+        top = int(max(bg_codes.max(initial=-1), row_codes.max(initial=-1))) + 1
+        row_codes = np.where(row_codes < 0, top + np.arange(r)[:, None], row_codes)
     diff = row_codes[:, None, :] != bg_codes[None, :, :]  # (R, B, P) players whose value differs
     row_of = np.broadcast_to(np.arange(r)[:, None, None], (r, s, b)).ravel()
     bg_of = np.broadcast_to(np.arange(b)[None, None, :], (r, s, b)).ravel()
     triple_masks = np.broadcast_to(masks[None, :, None, :], (r, s, b, p)).reshape(-1, p)
     row_slot = b  # prediction table: [background (B)] [rows (R)] [other distinct inputs ...]
-    repeated = any(
-        len(np.unique(bg_codes[:, j])) < b or len(np.unique(row_codes[:, j])) < r for j in range(p)
-    )
+    repeated = any(len(np.unique(bg_codes[:, j])) < b or len(np.unique(row_codes[:, j])) < r for j in range(p))
     if diff.all() and not repeated:
         # no value is shared between any two of these rows and background rows: the only coinciding
         # inputs are "nothing from the row" (= background b) and "all from the row" (= x)

@@ -47,7 +47,9 @@ def kernel_shap_section(result: ShapResult, agg_method: AggMethod = "mean_abs") 
     return section
 
 
-def local_value_columns(feature_names: tuple[str, ...] | list[str], output_names: tuple[str, ...] | list[str]) -> list[str]:
+def local_value_columns(
+    feature_names: tuple[str, ...] | list[str], output_names: tuple[str, ...] | list[str]
+) -> list[str]:
     """``<feature>_<label>`` for every output (outer) and feature (inner)."""
     return [f"{f}_{label}" for label in output_names for f in feature_names]
 

@@ -70,7 +70,7 @@ def select_features(
         return list(dict.fromkeys(names))
     if global_shap is None:
         raise ConfigError("methods.pdp.features: required when SHAP values are not available")
-    order = sorted(global_shap, key=lambda f: (-abs(global_shap[f]) if global_shap[f] is not None else 0.0))
+    order = sorted(global_shap, key=lambda f: -abs(global_shap[f]) if global_shap[f] is not None else 0.0)
     return order[: pdp_config.top_k_features]
 
 
