@@ -394,8 +394,7 @@ def _box_values(run: Callable[[Any], list[Any]], boxes: list[DetectedBox], iou_t
 
 
 class HttpImagePredictor:
-    """Sends one image per request (``Content-Type`` image/jpeg or image/png) to a SageMaker-style
-    ``/invocations`` URL and reads the JSON answer: classification -> a list of scores (or an object
+    """Sends one image per request (``Content-Type`` image/jpeg or image/png) to ``POST {url}/invocations`` and reads the JSON answer: classification -> a list of scores (or an object
     whose ``probability`` JMESPath, or key ``probabilities``/``prediction``/``predictions``, holds them);
     object detection -> ``{"prediction": [[class, score, x0, y0, x1, y1], ...]}`` or a bare list."""
 
@@ -404,7 +403,7 @@ class HttpImagePredictor:
         import httpx
 
         encode_image(np.zeros((1, 1, 3), dtype=np.uint8), content_type)  # validates the content type
-        self._url, self._content_type, self._probability = url, content_type, probability
+        self._url, self._content_type, self._probability = url.rstrip("/") + "/invocations", content_type, probability
         self._client = httpx.Client(timeout=timeout)
         self._pool = ThreadPoolExecutor(max_workers=max(1, concurrency))
 

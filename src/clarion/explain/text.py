@@ -87,6 +87,8 @@ def _nlp(language: str, granularity: str) -> Any:
         return _pipeline(language, sentences)
     except ImportError as exc:
         need = _NEEDS_PACKAGE.get(language)
+        if "E048" in str(exc):  # spaCy: no such language module
+            raise ConfigError(f"{KEY}.language: spaCy has no language {language!r}") from None
         if need is None:
             raise NotSupportedError(f"{KEY}.language: spaCy cannot tokenize {language!r}: {str(exc).splitlines()[0]}") from None
         package, possible, fallback = need
