@@ -60,6 +60,9 @@ def bias_only_columns(plan: AnalysisPlan) -> tuple[str, ...] | None:
     c = plan.config
     if plan.needs_model or plan.shap or plan.pdp or c.dataset_type != "text/csv" or not c.headers:
         return None
+    post = c.methods.post_training_bias
+    if post is not None and "FT" in post.methods:  # the flip test reads every feature
+        return None
     roles = column_roles(c, list(c.headers))
     needed = [roles.label, roles.predicted_label, roles.group, *roles.facets]
     return tuple(name for name in c.headers if name in needed)
