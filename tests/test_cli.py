@@ -119,3 +119,20 @@ def test_job_mode_failure_writes_the_message_file(tmp_path):
     assert main(["job", "--root", str(root), "-q"]) == 1
     message = (root / "output" / "message").read_text()
     assert message.startswith("ConfigError: label: column 'y' is not in headers")
+
+
+def test_report_and_card_commands_rerender_from_an_output_directory(tmp_path, capsys):
+    config = dict(CONFIG, methods={"pre_training_bias": {"methods": "all"}, "report": {"name": "audit", "title": "T"}})
+    data = write_data(tmp_path)
+    out = tmp_path / "out"
+    assert main(["run", str(write_config(tmp_path, config)), "--data", str(data), "-o", str(out), "-q"]) == 0
+    first = (out / "audit.html").stat().st_mtime_ns
+    (out / "audit.pdf").unlink()
+    assert main(["report", str(out)]) == 0
+    listed = capsys.readouterr().out.split()
+    assert sorted(listed) == sorted(str(out / f"audit.{ext}") for ext in ("html", "pdf", "ipynb"))
+    assert (out / "audit.pdf").read_bytes().startswith(b"%PDF") and (out / "audit.html").stat().st_mtime_ns >= first
+    assert main(["card", str(out), "-o", str(tmp_path / "card")]) == 0
+    assert (tmp_path / "card" / "model_card.md").read_text().count("CI") >= 1
+    assert main(["report", str(tmp_path / "empty")]) == 1
+    assert "no analysis.json here" in capsys.readouterr().err
