@@ -71,6 +71,64 @@ def validate(
 
 
 @app.command()
+def config(
+    headers: Annotated[str, typer.Option(help="Column names, comma-separated (label included)")],
+    label: Annotated[str | None, typer.Option(help="Label column")] = None,
+    baseline: Annotated[
+        str | None, typer.Option(help="SHAP baseline: a header-less CSV file/URI, or inline rows 'a,b;c,d'")
+    ] = None,
+    num_clusters: Annotated[int | None, typer.Option(help="Baseline by clustering the data into N rows")] = None,
+    num_samples: Annotated[int | None, typer.Option(help="SHAP coalitions per row")] = None,
+    agg_method: Annotated[str, typer.Option(help="mean_abs, median or mean_sq")] = "mean_abs",
+    save_local_shap_values: Annotated[
+        bool, typer.Option("--save-local-shap-values/--no-save-local-shap-values", help="Write explanations_shap/out.csv")
+    ] = True,
+    seed: Annotated[int | None, typer.Option(help="SHAP random seed")] = None,
+    model: Annotated[str | None, typer.Option(help="Model file (predictor.model_uri)")] = None,
+    shadow: Annotated[bool, typer.Option(help="Serve --model with clarion serve during the run")] = False,
+    endpoint_url: Annotated[str | None, typer.Option(help="URL of a running model server")] = None,
+    content_type: Annotated[str | None, typer.Option(help="Request format, e.g. text/csv")] = None,
+    accept_type: Annotated[str | None, typer.Option(help="Response format, e.g. text/csv")] = None,
+    probability: Annotated[str | None, typer.Option(help="Index or JMESPath of the score in the response")] = None,
+    dataset: Annotated[str | None, typer.Option(help="dataset_uri")] = None,
+    dataset_type: Annotated[str, typer.Option(help="text/csv, application/jsonlines, ...")] = "text/csv",
+    report_name: Annotated[str | None, typer.Option(help="Report file name")] = None,
+    title: Annotated[str | None, typer.Option(help="Report title")] = None,
+    output: Annotated[str | None, typer.Option("--output", "-o", help="Write here (default: stdout)")] = None,
+    debug: Debug = False,
+) -> None:
+    """Write a SHAP analysis_config.json built from these flags (checked as `clarion validate` does)."""
+    _options(True, debug)
+    from clarion.config_builder import ShapConfigRequest, build_shap_config, parse_baseline, parse_headers, write_config
+
+    request = ShapConfigRequest(
+        headers=parse_headers(headers),
+        label=label,
+        dataset_uri=dataset,
+        dataset_type=dataset_type,
+        baseline=parse_baseline(baseline) if baseline is not None else None,
+        num_clusters=num_clusters,
+        num_samples=num_samples,
+        agg_method=agg_method,
+        save_local_shap_values=save_local_shap_values,
+        seed=seed,
+        model=model,
+        shadow=shadow,
+        endpoint_url=endpoint_url,
+        content_type=content_type,
+        accept_type=accept_type,
+        probability=int(probability) if probability is not None and probability.isdigit() else probability,
+        report_name=report_name,
+        report_title=title,
+    )
+    text = write_config(build_shap_config(request), output)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        typer.echo(f"Wrote {output}", err=True)
+
+
+@app.command()
 def job(
     root: Annotated[str, typer.Option(help="Root of the processing-job layout")] = "/opt/ml",
     quiet: Quiet = False,
