@@ -31,11 +31,15 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from text_image_fixtures import colour_classifier, shapes_image, sms_frame, spam_pipeline  # noqa: E402
-
 from clarion.config.methods import ImageConfig, TextConfig  # noqa: E402
 from clarion.explain.image import explain_images, segment_image  # noqa: E402
 from clarion.explain.text import explain_text, segment_text  # noqa: E402
+from text_image_fixtures import colour_classifier, shapes_image, sms_frame, spam_pipeline  # noqa: E402
+
+
+def _line(label: str, n: int, seconds: float, unit: str, clarion_s: float | None = None) -> str:
+    ratio = "" if clarion_s is None else f"  clarion/shap = {seconds / clarion_s:.2f}"
+    return f"  {label:<16} {n / seconds:8.2f} {unit}/s  ({seconds:.2f} s){ratio}"
 
 
 def bench_text(n_texts: int, budget: int) -> None:
@@ -52,9 +56,13 @@ def bench_text(n_texts: int, budget: int) -> None:
 
     config = TextConfig(granularity="token", language="en")
     # warm-up (spaCy, sklearn and numpy first-call costs) on two messages outside the timings
-    explain_text(pd.DataFrame({"text": texts[:2]}), ["text"], config, None, f_frame, ["label0"], budget, np.random.default_rng(1))
+    explain_text(
+        pd.DataFrame({"text": texts[:2]}), ["text"], config, None, f_frame, ["label0"], budget, np.random.default_rng(1)
+    )
     t = time.perf_counter()
-    explain_text(pd.DataFrame({"text": texts}), ["text"], config, None, f_frame, ["label0"], budget, np.random.default_rng(0))
+    explain_text(
+        pd.DataFrame({"text": texts}), ["text"], config, None, f_frame, ["label0"], budget, np.random.default_rng(0)
+    )
     clarion_s = time.perf_counter() - t
 
     masker = shap.maskers.Text(r"\W+")
@@ -74,7 +82,10 @@ def bench_text(n_texts: int, budget: int) -> None:
         tail = text[pos:]
 
         def f_mask(z: np.ndarray, cores=cores, gaps=gaps, tail=tail) -> np.ndarray:
-            strings = ["".join(g + (c if keep else "") for g, c, keep in zip(gaps, cores, row)) + tail for row in z]
+            strings = [
+                "".join(g + (c if keep else "") for g, c, keep in zip(gaps, cores, row, strict=True)) + tail
+                for row in z
+            ]
             return f_list(strings)
 
         kernel = shap.KernelExplainer(f_mask, np.zeros((1, len(units))))
@@ -82,9 +93,9 @@ def bench_text(n_texts: int, budget: int) -> None:
     kernel_s = time.perf_counter() - t
     n = len(texts)
     print(f"text: {n} messages, budget {budget} evaluations each")
-    print(f"  clarion          {n / clarion_s:8.2f} texts/s  ({clarion_s:.2f} s)")
-    print(f"  shap Partition   {n / partition_s:8.2f} texts/s  ({partition_s:.2f} s)  clarion/shap = {partition_s / clarion_s:.2f}")
-    print(f"  shap Kernel      {n / kernel_s:8.2f} texts/s  ({kernel_s:.2f} s)  clarion/shap = {kernel_s / clarion_s:.2f}")
+    print(_line("clarion", n, clarion_s, "texts"))
+    print(_line("shap Partition", n, partition_s, "texts", clarion_s))
+    print(_line("shap Kernel", n, kernel_s, "texts", clarion_s))
 
 
 def bench_images(n_images: int, budget: int, tmp: Path) -> None:
@@ -128,9 +139,9 @@ def bench_images(n_images: int, budget: int, tmp: Path) -> None:
     partition_s = time.perf_counter() - t
     n = len(paths)
     print(f"images: {n} images 64x64, 20 SLIC segments, budget {budget} evaluations each")
-    print(f"  clarion          {n / clarion_s:8.2f} images/s  ({clarion_s:.2f} s)")
-    print(f"  shap Partition   {n / partition_s:8.2f} images/s  ({partition_s:.2f} s)  clarion/shap = {partition_s / clarion_s:.2f}")
-    print(f"  shap Kernel      {n / kernel_s:8.2f} images/s  ({kernel_s:.2f} s)  clarion/shap = {kernel_s / clarion_s:.2f}")
+    print(_line("clarion", n, clarion_s, "images"))
+    print(_line("shap Partition", n, partition_s, "images", clarion_s))
+    print(_line("shap Kernel", n, kernel_s, "images", clarion_s))
 
 
 def write_docs_examples(docs: Path) -> None:
@@ -145,26 +156,52 @@ def write_docs_examples(docs: Path) -> None:
 
     docs.mkdir(exist_ok=True)
     pipe, _ = spam_pipeline()
-    text = "URGENT! You have won a 1 week FREE membership in our prize Jackpot! Txt the word CLAIM to 81010 now. Ok see you at lunch?"
-    result = explain_text(pd.DataFrame({"text": [text]}), ["text"], TextConfig(granularity="token", language="en"), None,
-                          lambda fr: pipe.predict_proba(fr[["text"]])[:, 1:], ["spam"], 2048, np.random.default_rng(0))
+    text = (
+        "URGENT! You have won a 1 week FREE membership in our prize Jackpot! "
+        "Txt the word CLAIM to 81010 now. Ok see you at lunch?"
+    )
+    result = explain_text(
+        pd.DataFrame({"text": [text]}),
+        ["text"],
+        TextConfig(granularity="token", language="en"),
+        None,
+        lambda fr: pipe.predict_proba(fr[["text"]])[:, 1:],
+        ["spam"],
+        2048,
+        np.random.default_rng(0),
+    )
     (docs / "text-token-heatmap.png").write_bytes(text_heatmap_png(result.records[0].features[0]))
     model = colour_classifier()
     with tempfile.TemporaryDirectory() as tmp:
         astronaut = Image.fromarray(samples.astronaut()).resize((160, 160))
         astronaut.save(Path(tmp) / "astronaut.png")
         Image.fromarray(shapes_image(np.random.default_rng(4), 96, red=True, blue=True)).save(Path(tmp) / "scene.png")
-        cls = explain_images([Path(tmp) / "astronaut.png"], ImageConfig(num_segments=40), model, ["plain", "red"], 2048, np.random.default_rng(0))
+        cls = explain_images(
+            [Path(tmp) / "astronaut.png"],
+            ImageConfig(num_segments=40),
+            model,
+            ["plain", "red"],
+            2048,
+            np.random.default_rng(0),
+        )
         from text_image_fixtures import red_detector
 
-        det = explain_images([Path(tmp) / "scene.png"], ImageConfig(model_type="object_detection", num_segments=20, segment_compactness=10),
-                             red_detector, None, 2048, np.random.default_rng(0))
+        det = explain_images(
+            [Path(tmp) / "scene.png"],
+            ImageConfig(model_type="object_detection", num_segments=20, segment_compactness=10),
+            red_detector,
+            None,
+            2048,
+            np.random.default_rng(0),
+        )
     item = cls.images[0]
     files = image_heatmap_files(item, "image_classification")
     # docs show the "red" class whatever wins; write PNG (lossless) copies of the JPEG heat maps
     from clarion.explain.text_image_outputs import heat_overlay, with_borders
 
-    panel = np.concatenate([with_borders(item.image, item.segments), heat_overlay(item.image, item.segments, item.values[:, 1])], axis=1)
+    panel = np.concatenate(
+        [with_borders(item.image, item.segments), heat_overlay(item.image, item.segments, item.values[:, 1])], axis=1
+    )
     files = {"image-classification-heatmap.png": panel}
     for name, picture in image_heatmap_files(det.images[0], "object_detection").items():
         files["image-detection-" + name.replace(".jpeg", ".png")] = picture

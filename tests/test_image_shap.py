@@ -68,7 +68,9 @@ def test_classification_equals_brute_force_shapley(classifier, tmp_path):
 def test_default_baseline_is_seeded_white_noise(classifier, tmp_path):
     image = shapes_image(np.random.default_rng(2), 32)
     path = _save(tmp_path / "a.png", image)
-    result = explain_images([path], ImageConfig(num_segments=12, segment_compactness=10), classifier, None, 40, np.random.default_rng(7))
+    result = explain_images(
+        [path], ImageConfig(num_segments=12, segment_compactness=10), classifier, None, 40, np.random.default_rng(7)
+    )
     noise = np.random.default_rng(7).integers(0, 256, size=image.shape, dtype=np.uint8)
     (item,) = result.images
     np.testing.assert_allclose(item.base_value, classifier(noise[None])[0], atol=1e-12)
@@ -95,9 +97,13 @@ def _box_value(rows, box, iou_threshold):
 def test_detection_boxes_equal_brute_force_shapley(tmp_path, context):
     image = shapes_image(np.random.default_rng(4), 32, red=True, blue=True)
     path = _save(tmp_path / "boxes.png", image)
-    config = ImageConfig(model_type="object_detection", num_segments=5, segment_compactness=10, context=context, max_objects=3)
+    config = ImageConfig(
+        model_type="object_detection", num_segments=5, segment_compactness=10, context=context, max_objects=3
+    )
     grey = np.full_like(image, 128)
-    result = explain_images([path], config, red_detector, None, None, np.random.default_rng(0), baseline=grey, probability_threshold=0.5)
+    result = explain_images(
+        [path], config, red_detector, None, None, np.random.default_rng(0), baseline=grey, probability_threshold=0.5
+    )
     (item,) = result.images
     found = red_detector(image[None])[0]
     kept = sorted([r for r in found if r[1] > 0.5], key=lambda r: -r[1])[:3]
@@ -138,7 +144,9 @@ def test_heatmaps_and_out_jsonl(classifier, tmp_path):
     files = list_image_files(folder)
     assert [f.name for f in files] == ["one.png", "two.jpg"]
     out = tmp_path / "explanations_shap"
-    result = explain_images(files, ImageConfig(num_segments=10), classifier, ["plain", "red"], 30, np.random.default_rng(0), out)
+    result = explain_images(
+        files, ImageConfig(num_segments=10), classifier, ["plain", "red"], 30, np.random.default_rng(0), out
+    )
     heat = {p.name for p in out.glob("*.jpeg")}
     best = [item.output_names[int(np.argmax(item.prediction))] for item in result.images]
     assert heat == {f"shap_one_{best[0]}.jpeg", f"shap_two_{best[1]}.jpeg"}

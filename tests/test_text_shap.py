@@ -48,7 +48,7 @@ def _f(pipe, columns=("text",)):
 
 def _masked(units_with_ws, keep, fill):
     """Join hand-written units (text, trailing whitespace): a masked unit's text becomes ``fill``."""
-    return "".join((text if k else fill) + ws for (text, ws), k in zip(units_with_ws, keep))
+    return "".join((text if k else fill) + ws for (text, ws), k in zip(units_with_ws, keep, strict=True))
 
 
 def test_token_values_equal_brute_force_shapley_with_unk_baseline(spam):
@@ -56,7 +56,9 @@ def test_token_values_equal_brute_force_shapley_with_unk_baseline(spam):
     units = [("Free", " "), ("entry", " "), ("to", " "), ("win", " "), ("cash", " "), ("now", ""), ("!", "")]
     f = _f(spam)
     rows = pd.DataFrame({"text": [text]})
-    result = explain_text(rows, ["text"], TOKENS, pd.DataFrame({"text": ["<UNK>"]}), f, ["label0"], None, np.random.default_rng(0))
+    result = explain_text(
+        rows, ["text"], TOKENS, pd.DataFrame({"text": ["<UNK>"]}), f, ["label0"], None, np.random.default_rng(0)
+    )
     feature = result.records[0].features[0]
     assert [u.partial_text for u in feature.units] == [t + ws for t, ws in units]
     expected = shapley_by_enumeration(
@@ -65,7 +67,9 @@ def test_token_values_equal_brute_force_shapley_with_unk_baseline(spam):
     np.testing.assert_allclose(feature.values, expected, atol=1e-8)
     assert result.exact
     # v(empty) is the all-<UNK> text, f(x) the model on the text itself
-    np.testing.assert_allclose(result.records[0].base_value, f(pd.DataFrame({"text": [_masked(units, [False] * 7, "<UNK>")]}))[0])
+    np.testing.assert_allclose(
+        result.records[0].base_value, f(pd.DataFrame({"text": [_masked(units, [False] * 7, "<UNK>")]}))[0]
+    )
     np.testing.assert_allclose(result.records[0].prediction, f(rows)[0])
     np.testing.assert_allclose(result.expected_value, f(pd.DataFrame({"text": ["<UNK>"]}))[0])
 
@@ -76,11 +80,17 @@ def test_sentence_values_with_default_empty_baseline_drop_sentences(spam):
     f = _f(spam)
 
     def value(keep):
-        kept = [s if k else "" for s, k in zip(sentences, keep)]
+        kept = [s if k else "" for s, k in zip(sentences, keep, strict=True)]
         return f(pd.DataFrame({"text": [" ".join(kept)]}))[0]
 
     result = explain_text(
-        pd.DataFrame({"text": [text]}), ["text"], TextConfig(granularity="sentence", language="en"), None, f, ["label0"], None,
+        pd.DataFrame({"text": [text]}),
+        ["text"],
+        TextConfig(granularity="sentence", language="en"),
+        None,
+        f,
+        ["label0"],
+        None,
         np.random.default_rng(0),
     )
     feature = result.records[0].features[0]
@@ -124,7 +134,9 @@ def test_efficiency_with_sampled_coalitions_on_long_messages(spam):
 
 
 def test_same_seed_same_values(spam):
-    rows = pd.DataFrame({"text": ["Had your mobile 11 months or more? You are entitled to update to the latest colour mobiles"]})
+    rows = pd.DataFrame(
+        {"text": ["Had your mobile 11 months or more? You are entitled to update to the latest colour mobiles"]}
+    )
     a = explain_text(rows, ["text"], TOKENS, None, _f(spam), ["label0"], 30, np.random.default_rng(5))
     b = explain_text(rows, ["text"], TOKENS, None, _f(spam), ["label0"], 30, np.random.default_rng(5))
     np.testing.assert_array_equal(a.records[0].features[0].values, b.records[0].features[0].values)
@@ -137,7 +149,7 @@ def test_out_jsonl_shape_offsets_and_join_source(spam, tmp_path):
     path = write_text_out_jsonl(tmp_path / "explanations_shap" / "out.jsonl", result, join_source=["a", "b", "c"])
     lines = [json.loads(line) for line in path.read_text().splitlines()]
     assert len(lines) == 3
-    for line, text, key in zip(lines, texts, "abc"):
+    for line, text, key in zip(lines, texts, "abc", strict=True):
         assert set(line) == {"explanations", "join_source_value"} and line["join_source_value"] == key
         (entry,) = line["explanations"]
         assert entry["feature_name"] == "text" and entry["data_type"] == "free_text"
@@ -161,7 +173,11 @@ def test_global_top_shap_text_aggregates_occurrences(spam):
     for line in lines:
         for a in line["explanations"][0]["attributions"]:
             by_token.setdefault(a["description"]["partial_text"].rstrip(), []).append(a["attribution"][0])
-    for method, agg in [("mean_abs", lambda v: np.mean(np.abs(v))), ("median", np.median), ("mean_sq", lambda v: np.mean(np.square(v)))]:
+    for method, agg in [
+        ("mean_abs", lambda v: np.mean(np.abs(v))),
+        ("median", np.median),
+        ("mean_sq", lambda v: np.mean(np.square(v))),
+    ]:
         expected = {t: agg(np.array(v)) for t, v in by_token.items()}
         top = global_top_shap_text(result, method, max_top_tokens=4)["label0"]["text"]
         assert len(top) == 4
@@ -179,9 +195,20 @@ def test_bad_inputs(spam):
     with pytest.raises(ConfigError, match="text columns"):
         explain_text(rows, ["review"], TOKENS, None, _f(spam), ["label0"], None, np.random.default_rng(0))
     with pytest.raises(DataError, match="row 0: text column 'text' holds int"):
-        explain_text(pd.DataFrame({"text": [3]}), ["text"], TOKENS, None, _f(spam), ["label0"], None, np.random.default_rng(0))
+        explain_text(
+            pd.DataFrame({"text": [3]}), ["text"], TOKENS, None, _f(spam), ["label0"], None, np.random.default_rng(0)
+        )
     with pytest.raises(ConfigError, match=r"^methods\.shap\.baseline: expected 1 columns"):
-        explain_text(rows, ["text"], TOKENS, pd.DataFrame({"a": ["x"], "b": [1]}), _f(spam), ["label0"], None, np.random.default_rng(0))
+        explain_text(
+            rows,
+            ["text"],
+            TOKENS,
+            pd.DataFrame({"a": ["x"], "b": [1]}),
+            _f(spam),
+            ["label0"],
+            None,
+            np.random.default_rng(0),
+        )
 
 
 def test_over_http_through_clarion_serve(spam, tmp_path):
@@ -189,7 +216,9 @@ def test_over_http_through_clarion_serve(spam, tmp_path):
     from clarion.serve.app import create_app
 
     joblib.dump(spam, tmp_path / "spam.joblib")
-    rows = pd.DataFrame({"text": ["URGENT! You have won a 1 week FREE membership, call now", 'He said "ok, fine", then left']})
+    rows = pd.DataFrame(
+        {"text": ["URGENT! You have won a 1 week FREE membership, call now", 'He said "ok, fine", then left']}
+    )
     local = explain_text(rows, ["text"], TOKENS, None, _f(spam), ["label0"], 100, np.random.default_rng(9))
     with uvicorn_server(create_app(str(tmp_path / "spam.joblib"))) as url:
         # JSON Lines: in CSV an empty text (the default baseline) would read back as a missing value
@@ -197,9 +226,15 @@ def test_over_http_through_clarion_serve(spam, tmp_path):
         response = ResponseCodec("application/jsonlines", probability="score")
         with HttpPredictor(url, request, response) as predictor:
             remote = explain_text(
-                rows, ["text"], TOKENS, None, lambda frame: model_outputs(predictor.predict(frame))[0], ["label0"], 100,
+                rows,
+                ["text"],
+                TOKENS,
+                None,
+                lambda frame: model_outputs(predictor.predict(frame))[0],
+                ["label0"],
+                100,
                 np.random.default_rng(9),
             )
-    for a, b in zip(local.records, remote.records):
+    for a, b in zip(local.records, remote.records, strict=True):
         np.testing.assert_allclose(a.features[0].values, b.features[0].values, atol=1e-9)
         np.testing.assert_allclose(a.prediction, b.prediction, atol=1e-12)

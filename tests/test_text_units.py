@@ -84,7 +84,9 @@ def _has(module: str) -> bool:
 def test_japanese_tokens_need_sudachipy_but_sentences_work():
     with pytest.raises(NotSupportedError) as err:
         segment_text("今日は晴れです。", "token", "ja")
-    assert str(err.value).startswith("methods.shap.text_config.granularity: token units of language 'ja' need the packages sudachipy")
+    assert str(err.value).startswith(
+        "methods.shap.text_config.granularity: token units of language 'ja' need the packages sudachipy"
+    )
     sentences = segment_text("今日は晴れです。明日は雨でしょう。", "sentence", "ja")
     assert [u.partial_text for u in sentences] == ["今日は晴れです。", "明日は雨でしょう。"]
 

@@ -111,8 +111,16 @@ class MaskedImages:
     """Synthetic images, built lazily batch by batch: image i shows the explained image on the
     segments its mask keeps and on ``always`` pixels (when given), the background elsewhere."""
 
-    def __init__(self, image: np.ndarray, segments: np.ndarray, players: np.ndarray, background: np.ndarray,
-                 background_ids: np.ndarray, masks: np.ndarray, window: np.ndarray | None) -> None:
+    def __init__(
+        self,
+        image: np.ndarray,
+        segments: np.ndarray,
+        players: np.ndarray,
+        background: np.ndarray,
+        background_ids: np.ndarray,
+        masks: np.ndarray,
+        window: np.ndarray | None,
+    ) -> None:
         self._image, self._segments, self._players = image, segments, players
         self._background, self._bg_ids, self._masks, self._window = background, background_ids, masks, window
         # player index of each segment (-1: not a player, always from the image unless outside the window)
@@ -141,8 +149,14 @@ class MaskedImages:
 class ImageComposer:
     """Composer (see ``composer.Composer``) for one image; players are the given segments."""
 
-    def __init__(self, image: np.ndarray, segments: np.ndarray, background: np.ndarray,
-                 players: np.ndarray | None = None, window: np.ndarray | None = None) -> None:
+    def __init__(
+        self,
+        image: np.ndarray,
+        segments: np.ndarray,
+        background: np.ndarray,
+        players: np.ndarray | None = None,
+        window: np.ndarray | None = None,
+    ) -> None:
         self._image = image
         self._segments = segments
         self._background = background  # (B, H, W, 3)
@@ -171,12 +185,21 @@ class ImageComposer:
         return bg_codes, np.full((len(row_ids), self.num_players), -1, dtype=np.int64)
 
     def compose(self, row_ids: np.ndarray, background_ids: np.ndarray, masks: np.ndarray) -> MaskedImages:
-        return MaskedImages(self._image, self._segments, self._players, self._background, background_ids, masks, self._window)
+        return MaskedImages(
+            self._image, self._segments, self._players, self._background, background_ids, masks, self._window
+        )
 
     def background_inputs(self) -> MaskedImages:
         b = self.num_background
-        return MaskedImages(self._image, self._segments, self._players, self._background, np.arange(b),
-                            np.zeros((b, self.num_players), dtype=bool), self._window)
+        return MaskedImages(
+            self._image,
+            self._segments,
+            self._players,
+            self._background,
+            np.arange(b),
+            np.zeros((b, self.num_players), dtype=bool),
+            self._window,
+        )
 
 
 def _batched(predict: Callable[[np.ndarray], Any], batch_size: int) -> Callable[[Any], list[Any]]:
@@ -336,12 +359,28 @@ def explain_images(
             scores = _scores(predict_images, batch_size, k)
             names = list(output_names) if output_names is not None else [f"label{i}" for i in range(k)]
             plan = plan_coalitions(m_all, effective_num_samples(m_all, num_samples), rng)
-            shap = explain(composer, scores, plan, feature_names=[f"segment{j}" for j in range(m_all)],
-                           output_names=names, row_outputs=probe)
+            shap = explain(
+                composer,
+                scores,
+                plan,
+                feature_names=[f"segment{j}" for j in range(m_all)],
+                output_names=names,
+                row_outputs=probe,
+            )
             total_rows += shap.model_rows + 1
             exact &= shap.exact
-            images.append(ImageExplanation(name, str(path), image, segments, shap.values[0], shap.base_values[0],
-                                           probe.reshape(-1), tuple(names)))
+            images.append(
+                ImageExplanation(
+                    name,
+                    str(path),
+                    image,
+                    segments,
+                    shap.values[0],
+                    shap.base_values[0],
+                    probe.reshape(-1),
+                    tuple(names),
+                )
+            )
         else:
             run = _batched(predict_images, batch_size)
             found = _detections(run(image[None])[0])
@@ -355,7 +394,9 @@ def explain_images(
             if image_config.context >= 1.0 or not boxes:
                 windows.append((None, list(range(len(boxes)))))
             else:
-                windows.extend((context_window(b.box, image.shape[:2], image_config.context), [i]) for i, b in enumerate(boxes))
+                windows.extend(
+                    (context_window(b.box, image.shape[:2], image_config.context), [i]) for i, b in enumerate(boxes)
+                )
             for window, box_ids in windows:
                 if not box_ids:
                     continue
@@ -365,14 +406,22 @@ def explain_images(
                 value = _box_values(run, chosen, image_config.iou_threshold)
                 plan = plan_coalitions(len(players), effective_num_samples(len(players), num_samples), rng)
                 row_out = None if window is not None else pred[None, box_ids]
-                shap = explain(composer, value, plan, feature_names=[f"segment{j}" for j in players],
-                               output_names=[names[i] for i in box_ids], row_outputs=row_out)
+                shap = explain(
+                    composer,
+                    value,
+                    plan,
+                    feature_names=[f"segment{j}" for j in players],
+                    output_names=[names[i] for i in box_ids],
+                    row_outputs=row_out,
+                )
                 total_rows += shap.model_rows
                 exact &= shap.exact
                 values[np.ix_(players, box_ids)] = shap.values[0]
                 base[box_ids] = shap.base_values[0]
                 pred[box_ids] = shap.base_values[0] + shap.values[0].sum(axis=0)
-            images.append(ImageExplanation(name, str(path), image, segments, values, base, pred, names, tuple(boxes), found))
+            images.append(
+                ImageExplanation(name, str(path), image, segments, values, base, pred, names, tuple(boxes), found)
+            )
         if progress is not None:
             progress(1)
     result = ImageShapResult(
@@ -389,17 +438,27 @@ def explain_images(
     return result
 
 
-def _box_values(run: Callable[[Any], list[Any]], boxes: list[DetectedBox], iou_threshold: float) -> Callable[[Any], np.ndarray]:
+def _box_values(
+    run: Callable[[Any], list[Any]], boxes: list[DetectedBox], iou_threshold: float
+) -> Callable[[Any], np.ndarray]:
     return lambda inputs: matched_scores(run(inputs), boxes, iou_threshold)
 
 
 class HttpImagePredictor:
-    """Sends one image per request (``Content-Type`` image/jpeg or image/png) to ``POST {url}/invocations`` and reads the JSON answer: classification -> a list of scores (or an object
-    whose ``probability`` JMESPath, or key ``probabilities``/``prediction``/``predictions``, holds them);
+    """Sends one image per request (``Content-Type`` image/jpeg or image/png) to ``POST {url}/invocations``
+    and reads the JSON answer: classification -> a list of scores (or an object whose ``probability``
+    JMESPath, or key ``probabilities``/``prediction``/``predictions``, holds them);
     object detection -> ``{"prediction": [[class, score, x0, y0, x1, y1], ...]}`` or a bare list."""
 
-    def __init__(self, url: str, content_type: str = "image/jpeg", *, probability: str | None = None,
-                 concurrency: int = 4, timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        content_type: str = "image/jpeg",
+        *,
+        probability: str | None = None,
+        concurrency: int = 4,
+        timeout: float = 60.0,
+    ) -> None:
         import httpx
 
         encode_image(np.zeros((1, 1, 3), dtype=np.uint8), content_type)  # validates the content type
@@ -421,8 +480,11 @@ class HttpImagePredictor:
         import httpx
 
         try:
-            response = self._client.post(self._url, content=encode_image(image, self._content_type),
-                                         headers={"Content-Type": self._content_type, "Accept": "application/json"})
+            response = self._client.post(
+                self._url,
+                content=encode_image(image, self._content_type),
+                headers={"Content-Type": self._content_type, "Accept": "application/json"},
+            )
         except httpx.HTTPError as exc:
             raise PredictorError(f"{self._url}: request failed: {exc}") from None
         if response.status_code != 200:

@@ -49,7 +49,10 @@ KEY = "methods.shap.text_config"
 DEFAULT_TEXT_BASELINE = ""
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n")
 # language -> (package spaCy's tokenizer needs, granularities that work without it, fallback pipeline code)
-_NEEDS_PACKAGE = {"ja": ("sudachipy and sudachidict_core", ("sentence", "paragraph"), "zh"), "th": ("pythainlp", ("paragraph",), None)}
+_NEEDS_PACKAGE = {
+    "ja": ("sudachipy and sudachidict_core", ("sentence", "paragraph"), "zh"),
+    "th": ("pythainlp", ("paragraph",), None),
+}
 
 Predict = Callable[[pd.DataFrame], np.ndarray]
 Progress = Callable[[int], None]
@@ -90,7 +93,9 @@ def _nlp(language: str, granularity: str) -> Any:
         if "E048" in str(exc):  # spaCy: no such language module
             raise ConfigError(f"{KEY}.language: spaCy has no language {language!r}") from None
         if need is None:
-            raise NotSupportedError(f"{KEY}.language: spaCy cannot tokenize {language!r}: {str(exc).splitlines()[0]}") from None
+            raise NotSupportedError(
+                f"{KEY}.language: spaCy cannot tokenize {language!r}: {str(exc).splitlines()[0]}"
+            ) from None
         package, possible, fallback = need
         if granularity in possible and fallback is not None:
             return _pipeline(fallback, sentences)
@@ -225,7 +230,7 @@ class TextComposer:
             n_units = len(units[0][name])
             gaps = np.empty((len(texts), n_units + 1), dtype=object)
             cores = np.empty((len(texts), n_units), dtype=object)
-            for r, (text, row_units) in enumerate(zip(texts, units)):
+            for r, (text, row_units) in enumerate(zip(texts, units, strict=True)):
                 pos = 0
                 for u, unit in enumerate(row_units[name]):
                     gaps[r, u] = text[pos : unit.start_idx]
@@ -233,7 +238,9 @@ class TextComposer:
                     pos = unit.stop
                 gaps[r, n_units] = text[pos:]
             self._gaps[name], self._cores[name] = gaps, cores
-        self._bg_text = {name: np.array([_as_text(v) for v in self._baseline[name]], dtype=object) for name in self._text}
+        self._bg_text = {
+            name: np.array([_as_text(v) for v in self._baseline[name]], dtype=object) for name in self._text
+        }
 
     def player_slice(self, column: str) -> slice:
         """The players of one column (its units, or the single player of a non-text column)."""
@@ -266,9 +273,15 @@ class TextComposer:
                 lookup = {value: code for code, value in enumerate(uniques)}
                 bg_codes[:, sl] = codes[:, None]
                 cores = self._cores[name][row_ids]
-                row_codes[:, sl] = np.vectorize(lambda s: lookup.get(s, -1), otypes=[np.int64])(cores) if cores.size else 0
+                found = [lookup.get(core, -1) for core in cores.ravel().tolist()]
+                row_codes[:, sl] = np.array(found, dtype=np.int64).reshape(cores.shape)
             else:
-                both = pd.Series(np.concatenate([self._baseline[name].to_numpy(dtype=object), self._rows[name].to_numpy(dtype=object)[row_ids]]), dtype=object)
+                both = pd.Series(
+                    np.concatenate(
+                        [self._baseline[name].to_numpy(dtype=object), self._rows[name].to_numpy(dtype=object)[row_ids]]
+                    ),
+                    dtype=object,
+                )
                 codes = pd.factorize(both, use_na_sentinel=False)[0]
                 distinct = int(codes[:b].max(initial=-1)) + 1
                 bg_codes[:, sl.start] = codes[:b]
@@ -286,7 +299,9 @@ class TextComposer:
                 row_values = self._rows[name].to_numpy(dtype=object)[row_ids]
                 bg_values = self._baseline[name].to_numpy(dtype=object)[background_ids]
                 values = np.where(keep, row_values, bg_values)
-                data[name] = pd.array(values, dtype=self._rows[name].dtype) if self._rows[name].dtype != object else values
+                data[name] = (
+                    pd.array(values, dtype=self._rows[name].dtype) if self._rows[name].dtype != object else values
+                )
         return pd.DataFrame(data, columns=self._columns)
 
     def _compose_text(self, name: str, row_ids: np.ndarray, background_ids: np.ndarray, masks: np.ndarray) -> list[str]:
@@ -352,7 +367,9 @@ def explain_text(
         baseline = default_text_baseline(rows, text_columns)
     elif list(baseline.columns) != list(rows.columns):
         if baseline.shape[1] != rows.shape[1]:
-            raise ConfigError(f"methods.shap.baseline: expected {rows.shape[1]} columns (text and others), got {baseline.shape[1]}")
+            raise ConfigError(
+                f"methods.shap.baseline: expected {rows.shape[1]} columns (text and others), got {baseline.shape[1]}"
+            )
         baseline = baseline.set_axis(list(rows.columns), axis=1)
     rows = rows.reset_index(drop=True)
     units: list[dict[str, tuple[TextUnit, ...]]] = []
@@ -364,7 +381,9 @@ def explain_text(
                 if value is None or (isinstance(value, float) and np.isnan(value)):
                     value = ""
                 else:
-                    raise DataError(f"row {r}: text column {name!r} holds {type(value).__name__} {value!r}, expected text")
+                    raise DataError(
+                        f"row {r}: text column {name!r} holds {type(value).__name__} {value!r}, expected text"
+                    )
                 rows.at[r, name] = value
             per_column[name] = segment_text(value, text_config.granularity, text_config.language)
         units.append(per_column)

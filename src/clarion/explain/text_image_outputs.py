@@ -67,11 +67,15 @@ def text_records(result: TextShapResult, join_source: Sequence[Any] | None = Non
                 attributions = [{"attribution": [_num(v) for v in feature.values[0]]}]
             else:
                 attributions = [
-                    {"attribution": [_num(v) for v in values],
-                     "description": {"partial_text": unit.partial_text, "start_idx": unit.start_idx}}
-                    for unit, values in zip(feature.units, feature.values)
+                    {
+                        "attribution": [_num(v) for v in values],
+                        "description": {"partial_text": unit.partial_text, "start_idx": unit.start_idx},
+                    }
+                    for unit, values in zip(feature.units, feature.values, strict=True)
                 ]
-            entries.append({"feature_name": feature.feature_name, "data_type": feature.data_type, "attributions": attributions})
+            entries.append(
+                {"feature_name": feature.feature_name, "data_type": feature.data_type, "attributions": attributions}
+            )
         line: dict[str, Any] = {"explanations": entries}
         if join_source is not None:
             line["join_source_value"] = _plain(join_source[i])
@@ -113,10 +117,12 @@ def global_top_shap_text(
         occurrences: dict[str, list[np.ndarray]] = {}
         for record in result.records:
             feature = next(f for f in record.features if f.feature_name == column)
-            for unit, values in zip(feature.units or (), feature.values):
+            for unit, values in zip(feature.units or (), feature.values, strict=True):
                 occurrences.setdefault(unit.core, []).append(values)
         for k, label in enumerate(result.output_names):
-            scored = [(token, _aggregate(np.array([v[k] for v in vals]), agg_method)) for token, vals in occurrences.items()]
+            scored = [
+                (token, _aggregate(np.array([v[k] for v in vals]), agg_method)) for token, vals in occurrences.items()
+            ]
             scored.sort(key=lambda item: (-abs(item[1]), item[0]))
             section[label][column] = {token: value for token, value in scored[:max_top_tokens]}
     return section
@@ -133,8 +139,12 @@ def text_kernel_shap_section(
         entry: dict[str, Any] = {}
         if others:
             entry["global_shap_values"] = {
-                name: _aggregate(np.array([next(f for f in r.features if f.feature_name == name).values[0, k]
-                                           for r in result.records]), agg_method)
+                name: _aggregate(
+                    np.array(
+                        [next(f for f in r.features if f.feature_name == name).values[0, k] for r in result.records]
+                    ),
+                    agg_method,
+                )
                 for name in others
             }
         entry["expected_value"] = _num(result.expected_value[k])
@@ -178,7 +188,7 @@ def _draw_boxes(image: np.ndarray, boxes: Sequence[Any], labels: Sequence[str]) 
     h, w = image.shape[:2]
     canvas = Image.fromarray(image)
     draw = ImageDraw.Draw(canvas)
-    for box, label in zip(boxes, labels):
+    for box, label in zip(boxes, labels, strict=True):
         x0, y0, x1, y1 = box[0] * w, box[1] * h, box[2] * w, box[3] * h
         draw.rectangle([x0, y0, x1, y1], outline=(0, 230, 0), width=max(1, min(h, w) // 100))
         draw.text((x0 + 2, y0 + 1), label, fill=(0, 230, 0))
@@ -194,13 +204,17 @@ def image_heatmap_files(item: ImageExplanation, model_type: str) -> dict[str, np
     files: dict[str, np.ndarray] = {}
     if model_type != "object_detection":
         k = int(np.argmax(item.prediction))
-        panel = np.concatenate([with_borders(item.image, item.segments),
-                                heat_overlay(item.image, item.segments, item.values[:, k])], axis=1)
+        panel = np.concatenate(
+            [with_borders(item.image, item.segments), heat_overlay(item.image, item.segments, item.values[:, k])],
+            axis=1,
+        )
         files[f"shap_{_stem(item)}_{item.output_names[k]}.jpeg"] = panel
         return files
     for n, box in enumerate(item.boxes, start=1):
         heat = heat_overlay(item.image, item.segments, item.values[:, n - 1])
-        files[f"shap_{_stem(item)}_box{n}_object.jpeg"] = _draw_boxes(heat, [box.box], [f"class {box.class_id:g}: {box.score:.2f}"])
+        files[f"shap_{_stem(item)}_box{n}_object.jpeg"] = _draw_boxes(
+            heat, [box.box], [f"class {box.class_id:g}: {box.score:.2f}"]
+        )
     files[f"{_stem(item)}_objects.jpeg"] = _draw_boxes(
         item.image, [b.box for b in item.boxes], [f"class {b.class_id:g}: {b.score:.2f}" for b in item.boxes]
     )
@@ -220,8 +234,10 @@ def image_records(result: ImageShapResult) -> list[dict[str, Any]]:
     """The image out.jsonl objects, one per image."""
     out = []
     for item in result.images:
-        attributions = [{"attribution": [_num(v) for v in item.values[j]], "description": {"segment_id": j}}
-                        for j in range(item.values.shape[0])]
+        attributions = [
+            {"attribution": [_num(v) for v in item.values[j]], "description": {"segment_id": j}}
+            for j in range(item.values.shape[0])
+        ]
         line: dict[str, Any] = {
             "explanations": [{"feature_name": item.name, "data_type": "image", "attributions": attributions}],
             "label_headers": list(item.output_names),
@@ -261,7 +277,7 @@ def text_heatmap_png(record_feature: Any, output_index: int = 0, width: int = 90
     line_h, margin = 28, 12
     placed, x, y = [], margin, margin
     probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
-    for unit, value in zip(record_feature.units, values):
+    for unit, value in zip(record_feature.units, values, strict=True):
         text = unit.partial_text.replace("\n", " ")
         w = int(probe.textlength(text, font=font))
         if x + w > width - margin and x > margin:
