@@ -53,7 +53,7 @@ def explanations(
     global_shap = None
     if plan.shap:
         section["kernel_shap"] = _kernel_shap(plan, result, predict, names, Path(output_dir), chunk_rows, seed)
-        global_shap = section["kernel_shap"][names[0]]["global_shap_values"]
+        global_shap = section["kernel_shap"][names[0]].get("global_shap_values")
     if plan.pdp:
         rows = result.sample.rows[features]
         with progress_bar("Partial dependence", total=None, unit="features"):
@@ -79,6 +79,8 @@ def _kernel_shap(
     assert shap_config is not None and result.roles is not None
     roles = result.roles
     features = list(roles.features)
+    if shap_config.text_config is not None:
+        return _text_shap(plan, roles, predict, names, output_dir, chunk_rows, seed)
     baseline = baseline_from_config(
         shap_config,
         result.sample.rows[features],
@@ -114,3 +116,15 @@ def _kernel_shap(
         joinsource = pd.concat(join_values, ignore_index=True) if join_values else None
         write_local_values_csv(output_dir / SHAP_DIR / "out.csv", shap_result, joinsource)
     return kernel_shap_section(shap_result, shap_config.agg_method)
+
+
+def _text_shap(
+    plan: AnalysisPlan, roles: Any, predict: Any, names: tuple[str, ...], output_dir: Path, chunk_rows: int, seed: int
+) -> dict[str, Any]:
+    """Text runs explain the whole dataset in one call (texts are few; the coalition plan is per unit count)."""
+    from clarion.engine.multimodal import explain_text_rows
+
+    chunks = list(iter_dataset(plan, chunk_rows))
+    frame = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0].reset_index(drop=True)
+    joinsource = frame[roles.joinsource] if roles.joinsource is not None else None
+    return explain_text_rows(plan, frame[list(roles.features)], joinsource, predict, names, output_dir, seed)

@@ -126,38 +126,60 @@ def label_column_of(plan: AnalysisPlan, columns: list[str]) -> str | None:
     return None
 
 
-def run_pass_one(plan: AnalysisPlan, predictor: Any, chunk_rows: int, seed: int) -> PassOneResult:
-    """Stream the dataset once, gathering bias counts, predictions, flip-test rows and the row sample."""
+def roles_and_spec(plan: AnalysisPlan, chunk: pd.DataFrame) -> tuple[ColumnRoles, Any]:
+    """Column roles and the bias spec (None without bias methods), from the first chunk's columns."""
     from clarion import bias
 
+    columns = list(plan.config.headers) if bias_only_columns(plan) else list(chunk.columns)
+    roles = column_roles(plan.config, columns, label_column_of(plan, columns))
+    spec = None
+    if plan.pre_training_bias or plan.post_training_bias:
+        spec = bias.BiasSpec.from_config(
+            plan.config,
+            columns + ([PREDICTED_LABEL_COLUMN] if plan.predictions_for_bias else []),
+            predicted_label_column=PREDICTED_LABEL_COLUMN if plan.predictions_for_bias else None,
+        )
+    return roles, spec
+
+
+def with_predicted_labels(plan: AnalysisPlan, chunk: pd.DataFrame, predictions: Any) -> pd.DataFrame:
+    """``chunk`` with the model's predicted labels added as the predicted-label column bias counts read."""
+    labels = _predicted_labels(predictions, plan.config.effective_probability_threshold)
+    return chunk.assign(**{PREDICTED_LABEL_COLUMN: labels})
+
+
+def count_chunk(plan: AnalysisPlan, chunk: pd.DataFrame, roles: ColumnRoles, spec: Any, row_offset: int) -> tuple[Any, Any]:
+    """Bias counts of one chunk and its flip-test rows (None unless FT is asked for); rows start at ``row_offset``."""
+    from clarion import bias
+
+    counts = bias.BiasCounts.from_frame(chunk, spec.columns, row_offset=row_offset)
+    flip = None
+    if plan.post_training_bias and "FT" in spec.post_training_metrics:
+        flip = bias.FlipTestData.from_frame(chunk, spec, list(roles.features), row_offset=row_offset)
+    return counts, flip
+
+
+def run_pass_one(plan: AnalysisPlan, predictor: Any, chunk_rows: int, seed: int) -> PassOneResult:
+    """Stream the dataset once, gathering bias counts, predictions, flip-test rows and the row sample."""
     result = PassOneResult()
     predict_here = predictor is not None and (plan.predictions_for_bias or plan.shap)
     with progress_bar("Reading data and computing statistics") as advance:
         for chunk in iter_dataset(plan, chunk_rows):
             if result.roles is None:
-                columns = list(plan.config.headers) if bias_only_columns(plan) else list(chunk.columns)
-                result.roles = column_roles(plan.config, columns, label_column_of(plan, columns))
-                if plan.pre_training_bias or plan.post_training_bias:
-                    result.spec = bias.BiasSpec.from_config(
-                        plan.config,
-                        columns + ([PREDICTED_LABEL_COLUMN] if plan.predictions_for_bias else []),
-                        predicted_label_column=PREDICTED_LABEL_COLUMN if plan.predictions_for_bias else None,
-                    )
+                result.roles, result.spec = roles_and_spec(plan, chunk)
             roles = result.roles
             if predict_here:
                 predictions = predictor.predict(chunk.loc[:, list(roles.features)])
                 if plan.predictions_for_bias:
-                    labels = _predicted_labels(predictions, plan.config.effective_probability_threshold)
-                    chunk = chunk.assign(**{PREDICTED_LABEL_COLUMN: labels})
+                    chunk = with_predicted_labels(plan, chunk, predictions)
                 if plan.shap:
                     outputs, names = _model_outputs(predictions)
                     result.model_outputs.append(outputs)
                     result.output_names = names
             if result.spec is not None:
-                counts = bias.BiasCounts.from_frame(chunk, result.spec.columns, row_offset=result.rows)
+                counts, flip = count_chunk(plan, chunk, roles, result.spec, result.rows)
                 result.counts = counts if result.counts is None else result.counts.merge(counts)
-                if plan.post_training_bias and "FT" in result.spec.post_training_metrics:
-                    flip = bias.FlipTestData.from_frame(chunk, result.spec, list(roles.features), row_offset=result.rows)
+                if flip is not None:
                     result.flip_test = flip if result.flip_test is None else result.flip_test.merge(flip)
             if plan.shap or plan.pdp:
                 result.sample = result.sample.add(chunk.loc[:, list(roles.columns)], result.rows, seed)
@@ -187,6 +209,13 @@ def run_local(plan: AnalysisPlan, raw_config: dict[str, Any], output_dir: str | 
     from clarion.engine.outputs import write_analysis, write_reports
 
     seed = _seed(plan)
+    if plan.images:
+        from clarion.engine.multimodal import run_images
+
+        analysis = {"version": "1.0", "explanations": run_images(plan, Path(output_dir))}
+        write_analysis(output_dir, analysis, raw_config)
+        write_reports(output_dir, plan.config)
+        return analysis
     with _open_predictor(plan) as predictor:
         result = run_pass_one(plan, predictor, chunk_rows, seed)
         analysis: dict[str, Any] = {"version": "1.0"}

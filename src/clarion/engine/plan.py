@@ -27,6 +27,10 @@ class AnalysisPlan:
         return self.post_training_bias and c.predicted_label is None and c.predicted_label_dataset_uri is None
 
     @property
+    def images(self) -> bool:
+        return self.config.dataset_type == "application/x-image"
+
+    @property
     def needs_model(self) -> bool:
         return self.predictions_for_bias or self.shap or self.pdp
 
@@ -64,13 +68,11 @@ def _refuse_unsupported(config: AnalysisConfig) -> None:
     for key, present in unsupported:
         if present:
             raise NotSupportedError(f"{key}: not supported yet by clarion")
-    if config.dataset_type in ("application/x-image", "application/sagemakercapturejson"):
+    if config.dataset_type == "application/sagemakercapturejson":
         raise NotSupportedError(f"dataset_type: {config.dataset_type!r} is not supported yet by clarion")
     shap = config.methods.shap
-    if shap is not None and shap.text_config is not None:
-        raise NotSupportedError("methods.shap.text_config: text explanations are not supported yet by clarion")
-    if shap is not None and shap.image_config is not None:
-        raise NotSupportedError("methods.shap.image_config: image explanations are not supported yet by clarion")
+    if shap is not None and shap.image_config is not None and config.dataset_type != "application/x-image":
+        raise ConfigError("methods.shap.image_config: needs dataset_type application/x-image (a folder of images)")
 
 
 def describe_methods(config: AnalysisConfig) -> str:
