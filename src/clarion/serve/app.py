@@ -60,6 +60,10 @@ def parse_rows(body: bytes, content_type: str, model: Model) -> pd.DataFrame:
         except (ValueError, pd.errors.ParserError) as exc:
             raise BadRequest(f"cannot read CSV: {str(exc).splitlines()[0]}") from exc
         frame.columns = _names(model, frame.shape[1])
+        # an empty field of a text column is an empty text (e.g. a masked text unit), not a missing value
+        for column in frame.columns:
+            if not pd.api.types.is_numeric_dtype(frame[column].dtype):
+                frame[column] = frame[column].fillna("")
         return frame
     if content_type == JSONLINES:
         records = []
