@@ -83,14 +83,26 @@ def test_without_output_the_config_goes_to_stdout(capsys):
     ("args", "message"),
     [
         (["--headers", "a,b", "--label", "c"], "--label: 'c' is not one of --headers"),
-        (["--headers", "a,b,y", "--label", "y", "--baseline", "1,2,3"], "--baseline: expected 2 feature values per row, got 3"),
+        (
+            ["--headers", "a,b,y", "--label", "y", "--baseline", "1,2,3"],
+            "--baseline: expected 2 feature values per row, got 3",
+        ),
         (["--headers", "a,y", "--shadow"], "--shadow: needs --model (the model file to serve)"),
-        (["--headers", "a,y", "--agg-method", "mean"], "--agg-method: expected one of mean_abs, median, mean_sq, got 'mean'"),
+        (
+            ["--headers", "a,y", "--agg-method", "mean"],
+            "--agg-method: expected one of mean_abs, median, mean_sq, got 'mean'",
+        ),
         (["--headers", "a,a"], "--headers: duplicate column names ['a']"),
-        (["--headers", "a,y", "--model", "m.joblib", "--endpoint-url", "http://x"], "--model and --endpoint-url: give only one"),
-        (["--headers", "a,y", "--baseline", "b.csv", "--num-clusters", "2"], "--baseline and --num-clusters: give only one"),
+        (
+            ["--headers", "a,y", "--model", "m.joblib", "--endpoint-url", "http://x"],
+            "--model and --endpoint-url: give only one",
+        ),
+        (
+            ["--headers", "a,y", "--baseline", "b.csv", "--num-clusters", "2"],
+            "--baseline and --num-clusters: give only one",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_flags_are_one_line_errors(args, message, capsys):
     assert main(["config", *args]) == 1
     assert capsys.readouterr().err == f"clarion: error: {message}\n"
@@ -103,7 +115,7 @@ def test_values_the_schema_refuses_are_reported_with_the_key_path(capsys):
 
 
 def test_parse_headers_keeps_spaces_inside_names_and_strips_around():
-    assert parse_headers(" Whole weight , Sex,\"a,b\"") == ("Whole weight", "Sex", "a,b")
+    assert parse_headers(' Whole weight , Sex,"a,b"') == ("Whole weight", "Sex", "a,b")
     with pytest.raises(ConfigError, match="--headers"):
         parse_headers("a,,b")
 

@@ -9,9 +9,9 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
-from examples_fixtures import is_png, mean_abs, process_alive, processes_mentioning, run_example
 
 from clarion.config import load_config
+from examples_fixtures import is_png, mean_abs, process_alive, processes_mentioning, run_example
 
 FEATURES = ["Sex", "Length", "Diameter", "Height", "Whole weight", "Shucked weight", "Viscera weight", "Shell weight"]
 ROWS = 40

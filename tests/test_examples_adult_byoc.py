@@ -9,6 +9,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+
 from examples_fixtures import process_alive, processes_mentioning, run_example
 
 HEADERS = [

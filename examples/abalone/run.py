@@ -56,9 +56,7 @@ def split(frame: pd.DataFrame, rows: int | None, seed: int = SEED) -> tuple[pd.D
 
 def train(frame: pd.DataFrame, seed: int = SEED) -> Pipeline:
     """The blog's pipeline: one-hot Sex, numeric columns passed through, a random forest on Rings."""
-    encode = ColumnTransformer(
-        [("sex", OneHotEncoder(handle_unknown="ignore"), ["Sex"])], remainder="passthrough"
-    )
+    encode = ColumnTransformer([("sex", OneHotEncoder(handle_unknown="ignore"), ["Sex"])], remainder="passthrough")
     forest = RandomForestRegressor(n_estimators=50, min_samples_leaf=2, random_state=seed, n_jobs=1)
     return Pipeline([("encode", encode), ("forest", forest)]).fit(frame[FEATURES], frame[LABEL])
 

@@ -116,7 +116,9 @@ def analyse(endpoint_url: str, test_csv: Path, baseline: list[float], out: Path,
 def write_cards(out: Path) -> None:
     """`clarion card` on each analysis folder."""
     for folder in (out / "bias", out / "explainability"):
-        subprocess.run([sys.executable, "-m", "clarion.cli", "card", str(folder)], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-m", "clarion.cli", "card", str(folder)], check=True, stdout=subprocess.DEVNULL
+        )
 
 
 def run(rows: int | None, output: Path, num_samples: int = 15) -> dict[str, object]:

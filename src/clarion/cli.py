@@ -81,7 +81,7 @@ def config(
     num_samples: Annotated[int | None, typer.Option(help="SHAP coalitions per row")] = None,
     agg_method: Annotated[str, typer.Option(help="mean_abs, median or mean_sq")] = "mean_abs",
     save_local_shap_values: Annotated[
-        bool, typer.Option("--save-local-shap-values/--no-save-local-shap-values", help="Write explanations_shap/out.csv")
+        bool, typer.Option("--save-local-shap-values/--no-save-local-shap-values", help="Write out.csv")
     ] = True,
     seed: Annotated[int | None, typer.Option(help="SHAP random seed")] = None,
     model: Annotated[str | None, typer.Option(help="Model file (predictor.model_uri)")] = None,
