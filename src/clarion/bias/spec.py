@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from clarion.config import AnalysisConfig
+from clarion.data.roles import resolve
 from clarion.errors import ConfigError
 
 Scalar = int | float | str
@@ -104,15 +105,9 @@ class BiasSpec:
 
 def resolve_column(ref: Any, column_names: Sequence[str], key_path: str) -> str:
     """A column name from a name or a 0-based index; ConfigError naming ``key_path`` otherwise."""
-    if isinstance(ref, bool) or not isinstance(ref, (int, str)):
-        raise ConfigError(f"{key_path}: expected a column name or index, got {ref!r}")
-    if isinstance(ref, int):
-        if not 0 <= ref < len(column_names):
-            raise ConfigError(f"{key_path}: column index {ref} out of range for {len(column_names)} columns")
-        return column_names[ref]
-    if ref not in column_names:
-        raise ConfigError(f"{key_path}: column {ref!r} not found; dataset columns are {list(column_names)}")
-    return ref
+    name = resolve(ref, column_names, key_path)
+    assert name is not None
+    return name
 
 
 def bias_columns(spec: BiasSpec) -> BiasColumns:

@@ -7,10 +7,11 @@ data the features are exactly the columns the ``features`` expression produced.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from clarion.config import AnalysisConfig
-from clarion.errors import DataError
+from clarion.errors import ConfigError, DataError
 
 JSON_TYPES = ("application/jsonlines", "application/json")
 
@@ -26,16 +27,18 @@ class ColumnRoles:
     joinsource: str | None
 
 
-def resolve(ref: str | int | None, columns: list[str], key: str) -> str | None:
-    """A config reference (name or zero-based index) -> the column name, or a DataError naming ``key``."""
+def resolve(ref: str | int | None, columns: Sequence[str], key: str) -> str | None:
+    """A config reference (name or zero-based index) -> the column name; a ConfigError naming ``key`` otherwise."""
     if ref is None:
         return None
+    if isinstance(ref, bool) or not isinstance(ref, (int, str)):
+        raise ConfigError(f"{key}: expected a column name or index, got {ref!r}")
     if isinstance(ref, int):
         if not 0 <= ref < len(columns):
-            raise DataError(f"{key}: column index {ref} is out of range for {len(columns)} columns")
+            raise ConfigError(f"{key}: column index {ref} out of range for {len(columns)} columns")
         return columns[ref]
     if ref not in columns:
-        raise DataError(f"{key}: column {ref!r} not found in the dataset columns {columns}")
+        raise ConfigError(f"{key}: column {ref!r} not found; dataset columns are {list(columns)}")
     return ref
 
 
