@@ -120,7 +120,9 @@ def test_text_and_image_settings():
     )
     assert config.methods.shap.text_config.language == "fr"
     assert config.methods.shap.text_config.max_top_tokens == 50
-    image = load_config(with_change(lambda c: c["methods"].update(shap={"image_config": {"model_type": "OBJECT_DETECTION"}})))
+    image = load_config(
+        with_change(lambda c: c["methods"].update(shap={"image_config": {"model_type": "OBJECT_DETECTION"}}))
+    )
     assert image.methods.shap.image_config.num_segments == 20
     assert image.methods.shap.image_config.model_type == "object_detection"
 
@@ -139,29 +141,56 @@ def test_config_from_file_and_invalid_json(tmp_path):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda c: c["methods"].update(shap={"num_samples": -3}), "methods.shap.num_samples: expected a positive integer, got -3"),
-        (lambda c: c["methods"].update(shap={"num_samples": 10.0}), "methods.shap.num_samples: expected a positive integer, got 10.0"),
+        (
+            lambda c: c["methods"].update(shap={"num_samples": -3}),
+            "methods.shap.num_samples: expected a positive integer, got -3",
+        ),
+        (
+            lambda c: c["methods"].update(shap={"num_samples": 10.0}),
+            "methods.shap.num_samples: expected a positive integer, got 10.0",
+        ),
         (lambda c: c.update(colour="red"), "colour: unknown key"),
         (lambda c: c["methods"].update(shap={"numsamples": 3}), "methods.shap.numsamples: unknown key"),
         (lambda c: c.pop("label"), "label: required for bias metrics"),
         (lambda c: c.pop("methods"), "methods: required key is missing"),
         (lambda c: c.pop("dataset_type"), "dataset_type: required key is missing"),
         (lambda c: c.update(dataset_type="text/tsv"), "dataset_type: expected one of"),
-        (lambda c: c["facet"][0].update(name_or_index="gender"), "facet[0].name_or_index: column 'gender' is not in headers"),
+        (
+            lambda c: c["facet"][0].update(name_or_index="gender"),
+            "facet[0].name_or_index: column 'gender' is not in headers",
+        ),
         (lambda c: c["facet"][0].update(name_or_index=9), "facet[0].name_or_index: column index 9 is out of range"),
-        (lambda c: c["facet"][0].update(value_or_threshold=0), "facet[0].value_or_threshold: Input should be a valid list"),
+        (
+            lambda c: c["facet"][0].update(value_or_threshold=0),
+            "facet[0].value_or_threshold: Input should be a valid list",
+        ),
         (lambda c: c.update(label_values_or_threshold=1), "label_values_or_threshold: Input should be a valid list"),
         (lambda c: c["methods"]["pre_training_bias"].update(methods=["CI", "XYZ"]), "unknown metric 'XYZ'"),
         (lambda c: c.update(probability_threshold=1.5), "probability_threshold: expected a number between 0 and 1"),
-        (lambda c: c["methods"].update(shap={"use_logit": 1}), "methods.shap.use_logit: Input should be a valid boolean"),
+        (
+            lambda c: c["methods"].update(shap={"use_logit": 1}),
+            "methods.shap.use_logit: Input should be a valid boolean",
+        ),
         (lambda c: c["methods"].update(shap={"seed": True}), "methods.shap.seed: Input should be a valid integer"),
         (lambda c: c["methods"].update(shap={"baseline": [[1]], "num_clusters": 2}), "baseline and num_clusters"),
-        (lambda c: c["methods"].update(pdp={"features": ["age"]}), "methods.pdp.grid_resolution: required key is missing"),
+        (
+            lambda c: c["methods"].update(pdp={"features": ["age"]}),
+            "methods.pdp.grid_resolution: required key is missing",
+        ),
         (lambda c: c["methods"].update(pdp={"grid_resolution": 5}), "pdp: features must be given"),
-        (lambda c: c["methods"].update(shap={"text_config": {"granularity": "word", "language": "en"}}), "methods.shap.text_config.granularity"),
-        (lambda c: c["methods"].update(shap={"text_config": {"granularity": "token", "language": "klingon"}}), "unknown language 'klingon'"),
+        (
+            lambda c: c["methods"].update(shap={"text_config": {"granularity": "word", "language": "en"}}),
+            "methods.shap.text_config.granularity",
+        ),
+        (
+            lambda c: c["methods"].update(shap={"text_config": {"granularity": "token", "language": "klingon"}}),
+            "unknown language 'klingon'",
+        ),
         (lambda c: c.update(headers=["a", "a"]), "headers: duplicate column names"),
-        (lambda c: c.update(predictor={"content_type": "application/jsonlines", "content_template": "{}"}), "must contain the placeholder $features"),
+        (
+            lambda c: c.update(predictor={"content_type": "application/jsonlines", "content_template": "{}"}),
+            "must contain the placeholder $features",
+        ),
     ],
 )
 def test_bad_configs_name_the_key_path(change, message):

@@ -154,7 +154,9 @@ def test_json_document(tmp_path):
 def test_parquet_in_batches(tmp_path):
     frame = pd.DataFrame(ROWS, columns=list(HEADERS))
     frame.to_parquet(tmp_path / "data.parquet")
-    chunks = list(read_chunks(str(tmp_path / "data.parquet"), ReadOptions(dataset_type="application/x-parquet", chunk_rows=2)))
+    chunks = list(
+        read_chunks(str(tmp_path / "data.parquet"), ReadOptions(dataset_type="application/x-parquet", chunk_rows=2))
+    )
     assert [len(c) for c in chunks] == [2, 2, 1]
     pd.testing.assert_frame_equal(pd.concat(chunks, ignore_index=True), frame)
 

@@ -12,7 +12,6 @@ from sklearn.linear_model import LogisticRegression
 
 from clarion.engine import run_analysis
 from clarion.errors import DataError
-
 from conftest import DATASETS
 
 ADULT_HEADERS = [

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
-from text_image_fixtures import shapes_image, spam_pipeline
 
 from clarion.engine import run_analysis
 from clarion.errors import ConfigError
+from text_image_fixtures import shapes_image, spam_pipeline
 
 MESSAGES = [
     "Free entry! Win a prize now, call 0800 123",
@@ -55,7 +55,9 @@ def test_text_run_writes_out_jsonl_with_efficient_attributions(tmp_path, spam_mo
         "predictor": {"model_uri": str(folder / "model.joblib")},
     }
     analysis = run_analysis(config, data_uri=str(data), output_dir=tmp_path / "out", quiet=True)
-    lines = [json.loads(line) for line in (tmp_path / "out" / "explanations_shap" / "out.jsonl").read_text().splitlines()]
+    lines = [
+        json.loads(line) for line in (tmp_path / "out" / "explanations_shap" / "out.jsonl").read_text().splitlines()
+    ]
     assert [line["join_source_value"] for line in lines] == [0, 1, 2, 3]
     empty = pipe.predict_proba(pd.DataFrame({"text": [""]}))[0, 1]
     for message, line in zip(MESSAGES, lines, strict=True):

@@ -41,7 +41,9 @@ def _options(quiet: bool, debug: bool) -> None:
 def run(
     config: Annotated[str, typer.Argument(help="analysis_config.json (path or URI)")],
     output: Annotated[str, typer.Option("--output", "-o", help="Output directory")],
-    data: Annotated[str | None, typer.Option("--data", "-d", help="Dataset (default: the config's dataset_uri)")] = None,
+    data: Annotated[
+        str | None, typer.Option("--data", "-d", help="Dataset (default: the config's dataset_uri)")
+    ] = None,
     engine: Annotated[str, typer.Option(help="local or spark")] = "local",
     spark_master: Annotated[str | None, typer.Option(help="Spark master URL, e.g. local[2]")] = None,
     quiet: Quiet = False,

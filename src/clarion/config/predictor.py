@@ -26,6 +26,7 @@ from pydantic import BeforeValidator, StrictBool, StrictStr, model_validator
 
 from clarion.config._base import ClosedModel, NameOrIndex, PositiveInt, StrictNumber, lower_choice
 
+
 def _non_negative_int(value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError(f"expected a non-negative integer, got {value!r}")
@@ -98,5 +99,13 @@ class PredictorConfig(ClosedModel):
 
     def describe(self) -> dict[str, Any]:
         """A summary safe to log or show in a report (no custom attributes, no templates)."""
-        keep = ("endpoint_name", "model_name", "endpoint_url", "model_uri", "model_callable", "content_type", "accept_type")
+        keep = (
+            "endpoint_name",
+            "model_name",
+            "endpoint_url",
+            "model_uri",
+            "model_callable",
+            "content_type",
+            "accept_type",
+        )
         return {k: getattr(self, k) for k in keep if getattr(self, k) is not None}

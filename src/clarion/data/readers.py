@@ -20,7 +20,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -304,7 +304,9 @@ def _feature_names(count: int, options: ReadOptions) -> tuple[list[str], str | N
     return [f"column_{i}" for i in range(count)], None
 
 
-def _records_to_frame(records: list[object], columns: _JsonColumns, options: ReadOptions, where: str) -> pd.DataFrame:
+def _records_to_frame(
+    records: list[object], columns: _JsonColumns, options: ReadOptions, where: Callable[[int], str]
+) -> pd.DataFrame:
     rows: list[list[object]] = []
     extra_values: list[list[object]] = [[] for _ in columns.extras]
     width: int | None = None
@@ -321,7 +323,9 @@ def _records_to_frame(records: list[object], columns: _JsonColumns, options: Rea
         for slot, (_, expression) in zip(extra_values, columns.extras, strict=True):
             slot.append(expression.search(record))
     names, label_name = _feature_names(width or 0, options)
-    frame = pd.DataFrame(rows, columns=names) if columns.features is not None else pd.DataFrame(index=range(len(records)))
+    frame = (
+        pd.DataFrame(rows, columns=names) if columns.features is not None else pd.DataFrame(index=range(len(records)))
+    )
     for (name, _), values in zip(columns.extras, extra_values, strict=True):
         if label_name is not None and name == options.label:
             name = label_name
@@ -333,32 +337,33 @@ def _jsonlines_chunks(data_file: DataFile, options: ReadOptions) -> Iterator[pd.
     columns = _json_columns(options)
     try:
         with fsspec.open(data_file.uri, "rt", encoding="utf-8") as handle:
-            for first_line, lines in _numbered_batches(handle, options.chunk_rows):
+            for lines in _numbered_batches(handle, options.chunk_rows):
                 records = []
                 for number, line in lines:
                     try:
                         records.append(json.loads(line))
                     except json.JSONDecodeError as exc:
                         raise DataError(f"{data_file.name}:{number}: invalid JSON: {exc.msg}") from None
-                numbers = [n for n, _ in lines]
-                yield _records_to_frame(records, columns, options, lambda i: f"{data_file.name}:{numbers[i]}")
+                places = [f"{data_file.name}:{n}" for n, _ in lines]
+                yield _records_to_frame(records, columns, options, places.__getitem__)
     except UnicodeDecodeError as exc:
         raise DataError(f"{data_file.name}: not UTF-8 text ({exc.reason})") from None
     except OSError as exc:
         raise DataError(f"{data_file.name}: cannot read: {exc}") from None
 
 
-def _numbered_batches(lines: Iterable[str], size: int) -> Iterator[tuple[int, list[tuple[int, str]]]]:
+def _numbered_batches(lines: Iterable[str], size: int) -> Iterator[list[tuple[int, str]]]:
+    """Batches of up to ``size`` non-blank lines with their 1-based line numbers."""
     batch: list[tuple[int, str]] = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         batch.append((number, line))
         if len(batch) == size:
-            yield batch[0][0], batch
+            yield batch
             batch = []
     if batch:
-        yield batch[0][0], batch
+        yield batch
 
 
 def _json_chunks(data_file: DataFile, options: ReadOptions) -> Iterator[pd.DataFrame]:

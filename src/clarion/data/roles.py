@@ -48,7 +48,9 @@ def column_roles(config: AnalysisConfig, columns: list[str], label_column: str |
     ``label_column`` overrides the label's name (JSON data, where the label expression names a column).
     """
     json_data = config.dataset_type in JSON_TYPES
-    label = label_column or (_json_name(config.label, columns) if json_data else resolve(config.label, columns, "label"))
+    label = label_column or (
+        _json_name(config.label, columns) if json_data else resolve(config.label, columns, "label")
+    )
     predicted = None
     if config.predicted_label is not None and config.predicted_label_dataset_uri is None:
         predicted = (

@@ -78,7 +78,9 @@ def iter_dataset(plan: AnalysisPlan, chunk_rows: int) -> Iterator[pd.DataFrame]:
     yield from _join_predicted_labels(chunks, plan, chunk_rows)
 
 
-def _join_predicted_labels(chunks: Iterator[pd.DataFrame], plan: AnalysisPlan, chunk_rows: int) -> Iterator[pd.DataFrame]:
+def _join_predicted_labels(
+    chunks: Iterator[pd.DataFrame], plan: AnalysisPlan, chunk_rows: int
+) -> Iterator[pd.DataFrame]:
     c = plan.config
     headers = tuple(c.predicted_label_headers) if c.predicted_label_headers else None
     options = ReadOptions(dataset_type="text/csv", headers=headers, chunk_rows=chunk_rows)
@@ -148,7 +150,9 @@ def with_predicted_labels(plan: AnalysisPlan, chunk: pd.DataFrame, predictions: 
     return chunk.assign(**{PREDICTED_LABEL_COLUMN: labels})
 
 
-def count_chunk(plan: AnalysisPlan, chunk: pd.DataFrame, roles: ColumnRoles, spec: Any, row_offset: int) -> tuple[Any, Any]:
+def count_chunk(
+    plan: AnalysisPlan, chunk: pd.DataFrame, roles: ColumnRoles, spec: Any, row_offset: int
+) -> tuple[Any, Any]:
     """Bias counts of one chunk and its flip-test rows (None unless FT is asked for); rows start at ``row_offset``."""
     from clarion import bias
 
@@ -204,7 +208,9 @@ def bias_sections(plan: AnalysisPlan, result: PassOneResult) -> dict[str, Any]:
     return sections
 
 
-def run_local(plan: AnalysisPlan, raw_config: dict[str, Any], output_dir: str | Path, *, chunk_rows: int) -> dict[str, Any]:
+def run_local(
+    plan: AnalysisPlan, raw_config: dict[str, Any], output_dir: str | Path, *, chunk_rows: int
+) -> dict[str, Any]:
     """Run ``plan`` in this process and write the outputs; returns the analysis.json document."""
     from clarion.engine.outputs import write_analysis, write_reports
 

@@ -51,7 +51,11 @@ def explain_text_rows(
     baseline = None
     if shap.baseline is not None:
         baseline = baseline_from_config(
-            shap, rows, np.random.default_rng(seed), features_expr=plan.config.features, dataset_type=plan.config.dataset_type
+            shap,
+            rows,
+            np.random.default_rng(seed),
+            features_expr=plan.config.features,
+            dataset_type=plan.config.dataset_type,
         )
     with progress_bar("Explaining texts (Kernel SHAP)", total=len(rows)) as advance:
         result = explain_text(

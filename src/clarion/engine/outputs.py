@@ -1,9 +1,9 @@
 """Writing a run's results into the output directory, Clarify's layout, every file atomically.
 
-    <output>/analysis.json              the results (written last, so it only exists for a finished run)
-    <output>/analysis_config.json       the config that ran, as given
-    <output>/explanations_shap/...      local SHAP values and the baseline used
-    <output>/<report name>.{html,pdf,ipynb}
+<output>/analysis.json              the results (written last, so it only exists for a finished run)
+<output>/analysis_config.json       the config that ran, as given
+<output>/explanations_shap/...      local SHAP values and the baseline used
+<output>/<report name>.{html,pdf,ipynb}
 """
 
 from __future__ import annotations
