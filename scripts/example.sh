@@ -7,11 +7,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PYTHON=${PYTHON:-python3}
-if [ ! -x .venv/bin/python ]; then
-    "$PYTHON" -m venv .venv
-fi
-.venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[serve,report]'
+bash scripts/setup_venv.sh serve,report
 .venv/bin/python examples/adult_byoc/run.py --output out/adult "$@"
 echo "Open out/adult/bias/report.html and out/adult/explainability/report.html in a browser."
