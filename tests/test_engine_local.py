@@ -157,3 +157,83 @@ def test_failed_run_leaves_no_analysis_json(tmp_path):
     with pytest.raises(DataError, match=r"data.csv:5001: Expected 15 fields in line 5001, saw 3"):
         run_analysis(adult_config(), data_uri=str(data), output_dir=tmp_path / "out", quiet=True, chunk_rows=1000)
     assert not (tmp_path / "out" / "analysis.json").exists()
+
+
+def small_frame(n=60):
+    """n rows: x, sex (0/1), y (0/1), pred (0/1), with integer columns categorical under the 5% rule."""
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame(
+        {
+            "x": rng.integers(0, 3, n),
+            "sex": rng.integers(0, 2, n),
+            "y": rng.integers(0, 2, n),
+            "pred": rng.integers(0, 2, n),
+        }
+    )
+    return frame
+
+
+def dppl_by_hand(frame):
+    d = frame["sex"] == 1
+    return (frame["pred"][~d] == 1).mean() - (frame["pred"][d] == 1).mean()
+
+
+BIAS_KEYS = {
+    "label_values_or_threshold": [1],
+    "facet": [{"name_or_index": "sex", "value_or_threshold": [1]}],
+    "methods": {"post_training_bias": {"methods": ["DPPL"]}},
+}
+
+
+def test_predicted_labels_from_a_separate_dataset(tmp_path):
+    frame = small_frame()
+    frame[["x", "sex", "y"]].to_csv(tmp_path / "data.csv", header=False, index=False)
+    frame[["pred"]].to_csv(tmp_path / "pred.csv", header=False, index=False)
+    config = {
+        "dataset_type": "text/csv",
+        "headers": ["x", "sex", "y"],
+        "label": "y",
+        "predicted_label_dataset_uri": str(tmp_path / "pred.csv"),
+        "predicted_label_headers": ["pred"],
+        "predicted_label": "pred",
+        **BIAS_KEYS,
+    }
+    analysis = run_analysis(config, data_uri=str(tmp_path / "data.csv"), output_dir=tmp_path / "o", chunk_rows=7)
+    dppl = metrics_of(analysis["post_training_bias_metrics"])["DPPL"]["value"]
+    assert dppl == pytest.approx(dppl_by_hand(frame), abs=1e-12)
+    frame[["pred"]].iloc[:-1].to_csv(tmp_path / "pred.csv", header=False, index=False)
+    with pytest.raises(DataError, match="fewer rows than the dataset"):
+        run_analysis(config, data_uri=str(tmp_path / "data.csv"), output_dir=tmp_path / "o2", quiet=True)
+
+
+def test_jsonlines_dataset_end_to_end(tmp_path):
+    frame = small_frame()
+    lines = [
+        json.dumps({"features": [int(r.x), int(r.sex)], "label": int(r.y), "prediction": {"label": int(r.pred)}})
+        for r in frame.itertuples()
+    ]
+    (tmp_path / "data.jsonl").write_text("\n".join(lines) + "\n")
+    config = {
+        "dataset_type": "application/jsonlines",
+        "headers": ["x", "sex", "y"],
+        "features": "features",
+        "label": "label",
+        "predicted_label": "prediction.label",
+        **BIAS_KEYS,
+    }
+    analysis = run_analysis(config, data_uri=str(tmp_path / "data.jsonl"), output_dir=tmp_path / "o", quiet=True)
+    section = analysis["post_training_bias_metrics"]
+    assert section["label"] == "y"
+    assert metrics_of(section)["DPPL"]["value"] == pytest.approx(dppl_by_hand(frame), abs=1e-12)
+
+
+def test_parquet_directory_end_to_end(tmp_path):
+    frame = small_frame()
+    (tmp_path / "parts").mkdir()
+    frame.iloc[:25].to_parquet(tmp_path / "parts" / "part-0.parquet")
+    frame.iloc[25:].to_parquet(tmp_path / "parts" / "part-1.parquet")
+    config = {"dataset_type": "application/x-parquet", "label": "y", "predicted_label": "pred", **BIAS_KEYS}
+    analysis = run_analysis(config, data_uri=str(tmp_path / "parts"), output_dir=tmp_path / "o", quiet=True)
+    assert metrics_of(analysis["post_training_bias_metrics"])["DPPL"]["value"] == pytest.approx(
+        dppl_by_hand(frame), abs=1e-12
+    )

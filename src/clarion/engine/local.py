@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from clarion.data import ColumnRoles, ReadOptions, column_roles, read_chunks
+from clarion.data.roles import JSON_TYPES
 from clarion.engine.plan import AnalysisPlan
 from clarion.engine.sample import RowSample
 from clarion.errors import DataError
@@ -132,12 +133,18 @@ def roles_and_spec(plan: AnalysisPlan, chunk: pd.DataFrame) -> tuple[ColumnRoles
     """Column roles and the bias spec (None without bias methods), from the first chunk's columns."""
     from clarion import bias
 
-    columns = list(plan.config.headers) if bias_only_columns(plan) else list(chunk.columns)
+    columns = list(chunk.columns)
+    if bias_only_columns(plan):  # only some columns were parsed: references are to the full header list
+        headers = list(plan.config.headers or [])
+        columns = headers + [c for c in columns if c not in headers]
     roles = column_roles(plan.config, columns, label_column_of(plan, columns))
     spec = None
     if plan.pre_training_bias or plan.post_training_bias:
+        config = plan.config
+        if config.dataset_type in JSON_TYPES:  # JMESPath references name columns the reader made
+            config = config.model_copy(update={"label": roles.label, "predicted_label": roles.predicted_label})
         spec = bias.BiasSpec.from_config(
-            plan.config,
+            config,
             columns + ([PREDICTED_LABEL_COLUMN] if plan.predictions_for_bias else []),
             predicted_label_column=PREDICTED_LABEL_COLUMN if plan.predictions_for_bias else None,
         )
