@@ -1,0 +1,268 @@
+"""Reading a dataset with Spark into the same pandas chunks, with the same types, as the local reader.
+
+Spark splits the files (any URI Spark reads: file:, s3a:, hdfs:, gs:, directories of part files);
+clarion parses each split on the executors with the local reader's own rules:
+
+- text/csv and application/jsonlines are read by Spark as lines of text (no type inference in the
+  JVM). Each Arrow batch of lines is parsed by pandas exactly as the local reader parses a block
+  (``pd.read_csv`` with the same options; ``json.loads`` + the JMESPath extraction), so every chunk
+  gets the dtypes pandas gives it locally and type inference (smclarify's rule on dtype kinds) sees
+  the same kinds and values. A file's first record is a header row by the local rule (equal to the
+  config's ``headers``; without them, any first record that is not all numbers).
+- application/x-parquet is read by Spark's Parquet reader; its Arrow batches convert to the same
+  pandas dtypes as pyarrow's ``to_pandas``.
+
+Row positions. Each split is a (file, start byte) pair; rows keep their order inside it. Positions
+only order rows for the bias counts (first appearance of a facet value, the first row's value), so
+a single pass can use ``file rank * 2**44 + start byte + row in split``, which sorts like the real
+positions. The seeded row sample needs the real positions (its keys hash them), so runs with SHAP or
+PDP first count the rows of every split (a light pass over the text, no parsing) and use exact offsets.
+
+Not supported on Spark: CSV records with line breaks inside quoted fields (Spark splits text at every
+line break), application/json (one document is not splittable), a separate predicted-label dataset.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import pandas as pd
+
+from clarion.data.readers import ReadOptions, _is_number, _json_columns, _parse_csv_block, _records_to_frame
+from clarion.engine.local import bias_only_columns, read_options
+from clarion.engine.plan import AnalysisPlan
+from clarion.errors import DataError, NotSupportedError
+
+FILE_COLUMN = "__clarion_file__"
+BLOCK_COLUMN = "__clarion_block__"
+TEXT_TYPES = ("text/csv", "application/jsonlines")
+FILE_STRIDE = 1 << 44  # pseudo positions: room for 16 TiB per file
+
+
+def normalise_path(uri: str) -> str:
+    """One spelling per file (Spark writes ``file:/x`` in metadata and ``file:///x`` in inputFiles)."""
+    parsed = urlparse(uri)
+    return f"{parsed.scheme or 'file'}://{parsed.netloc}{unquote(parsed.path)}"
+
+
+@dataclass(frozen=True)
+class SourceScan:
+    """What executors need to turn Spark rows into pandas chunks with dataset positions."""
+
+    dataset_type: str
+    options: ReadOptions
+    names: tuple[str, ...] | None  # CSV column names
+    usecols: tuple[str, ...] | None  # CSV: parse only these columns (bias-only runs)
+    file_ranks: Mapping[str, int]
+    offsets: Mapping[tuple[int, int], int] | None = None  # exact first-row position per (file rank, start byte)
+
+    def base_offset(self, rank: int, block: int) -> int:
+        if self.offsets is None:
+            return rank * FILE_STRIDE + block
+        return self.offsets[(rank, block)]
+
+    def rank_of(self, file: str) -> int:
+        return self.file_ranks[normalise_path(file)]
+
+
+def open_source(spark: Any, plan: AnalysisPlan, chunk_rows: int) -> tuple[Any, SourceScan]:
+    """The dataset as a Spark DataFrame (lines, or Parquet columns, plus file and split start) and its scan."""
+    from pyspark.sql import functions as F
+
+    c = plan.config
+    if c.predicted_label_dataset_uri is not None:
+        raise NotSupportedError("predicted_label_dataset_uri: not supported yet by the Spark engine")
+    if c.dataset_type not in (*TEXT_TYPES, "application/x-parquet"):
+        raise NotSupportedError(f"dataset_type: {c.dataset_type!r} is not supported yet by the Spark engine")
+    reader = spark.read.option("recursiveFileLookup", "true")
+    try:
+        frame = (
+            reader.parquet(plan.data_uri) if c.dataset_type == "application/x-parquet" else reader.text(plan.data_uri)
+        )
+        files = sorted(frame.inputFiles(), key=normalise_path)
+    except Exception as exc:  # AnalysisException: path does not exist, unreadable, ...
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"{plan.data_uri}: cannot read dataset: {first}") from None
+    if not files:
+        raise DataError(f"{plan.data_uri}: the dataset directory holds no data files")
+    frame = frame.select(
+        "*",
+        F.col("_metadata.file_path").alias(FILE_COLUMN),
+        F.col("_metadata.file_block_start").alias(BLOCK_COLUMN),
+    )
+    options = read_options(plan, chunk_rows)
+    names = usecols = None
+    if c.dataset_type == "text/csv":
+        names = tuple(c.headers) if c.headers else _names_from_first_line(spark, files[0])
+        if options.usecols is not None:
+            usecols = tuple(n for n in names if n in options.usecols or n == names[-1])
+    ranks = {normalise_path(f): i for i, f in enumerate(files)}
+    return frame, SourceScan(c.dataset_type, options, names, usecols, ranks)
+
+
+def _names_from_first_line(spark: Any, first_file: str) -> tuple[str, ...]:
+    """Column names from the first file's first record (header row, or ``column_i`` for a data row)."""
+    from pyspark.sql import functions as F
+
+    lines = (
+        spark.read.text(first_file)
+        .where(F.col("_metadata.file_block_start") == 0)
+        .where(F.trim(F.col("value")) != "")
+        .limit(1)
+        .collect()
+    )
+    if not lines:
+        raise DataError(f"{first_file}: the dataset is empty")
+    fields = next(csv.reader([lines[0]["value"]]))
+    if all(_is_number(f) for f in fields):
+        return tuple(f"column_{i}" for i in range(len(fields)))
+    return tuple(f.strip() for f in fields)
+
+
+def with_exact_offsets(spark: Any, frame: Any, scan: SourceScan) -> tuple[SourceScan, int]:
+    """Count the rows of every split and return the scan with exact offsets, and the total row count."""
+    from dataclasses import replace
+
+    from clarion.engine.spark_session import executor_errors, run_job
+
+    if scan.dataset_type in TEXT_TYPES:
+        counter = executor_errors(_count_split_rows)
+        rows = run_job(
+            lambda: frame.mapInPandas(lambda it: counter(it, scan), "rank long, block long, rows long").collect()
+        )
+        counts = [(r["rank"], r["block"], r["rows"]) for r in rows]
+    else:
+        rows = run_job(lambda: frame.groupBy(FILE_COLUMN, BLOCK_COLUMN).count().collect())
+        counts = [(scan.rank_of(r[FILE_COLUMN]), r[BLOCK_COLUMN], r["count"]) for r in rows]
+    merged: dict[tuple[int, int], int] = {}
+    for rank, block, n in counts:
+        merged[(rank, block)] = merged.get((rank, block), 0) + n
+    offsets = {}
+    position = 0
+    for key in sorted(merged):
+        offsets[key] = position
+        position += merged[key]
+    return replace(scan, offsets=offsets), position
+
+
+# ---------------------------------------------------------------- executor side
+
+
+def _runs(batch: pd.DataFrame) -> Iterator[tuple[str, int, pd.DataFrame]]:
+    """Consecutive rows of one split (a split never spans partitions; its rows arrive in order)."""
+    files = batch[FILE_COLUMN].to_numpy()
+    blocks = batch[BLOCK_COLUMN].to_numpy()
+    start = 0
+    for i in range(1, len(batch) + 1):
+        if i == len(batch) or files[i] != files[start] or blocks[i] != blocks[start]:
+            yield str(files[start]), int(blocks[start]), batch.iloc[start:i]
+            start = i
+
+
+class _TextSplits:
+    """Data lines per split: blank lines dropped, a file's header row dropped by the local reader's rule."""
+
+    def __init__(self, scan: SourceScan) -> None:
+        self.scan = scan
+        self.header_pending: set[tuple[int, int]] = set()
+        self.started: set[tuple[int, int]] = set()
+
+    def lines(self, rank: int, block: int, values: list[str]) -> list[str]:
+        key = (rank, block)
+        if key not in self.started:
+            self.started.add(key)
+            if block == 0:
+                self.header_pending.add(key)
+        lines = [v for v in values if v is not None and v.strip()]
+        if key in self.header_pending and lines:
+            self.header_pending.discard(key)
+            if self.scan.dataset_type == "text/csv" and self._is_header(lines[0]):
+                lines = lines[1:]
+        return lines
+
+    def _is_header(self, line: str) -> bool:
+        fields = next(csv.reader([line]))
+        if self.scan.options.headers:
+            return [f.strip() for f in fields] == list(self.scan.options.headers)
+        return not all(_is_number(f) for f in fields)
+
+
+def _count_split_rows(batches: Iterator[pd.DataFrame], scan: SourceScan) -> Iterator[pd.DataFrame]:
+    splits = _TextSplits(scan)
+    counts: dict[tuple[int, int], int] = {}
+    for batch in batches:
+        for file, block, run in _runs(batch):
+            rank = scan.rank_of(file)
+            n = len(splits.lines(rank, block, run["value"].tolist()))
+            counts[(rank, block)] = counts.get((rank, block), 0) + n
+    yield pd.DataFrame([(r, b, n) for (r, b), n in counts.items()], columns=["rank", "block", "rows"], dtype="int64")
+
+
+def iter_chunks(batches: Iterator[pd.DataFrame], scan: SourceScan) -> Iterator[tuple[int, pd.DataFrame]]:
+    """(position of the first row, chunk) for every run of rows of a partition, parsed like the local reader."""
+    splits = _TextSplits(scan)
+    emitted: dict[tuple[int, int], int] = {}
+    for batch in batches:
+        for file, block, run in _runs(batch):
+            rank = scan.rank_of(file)
+            key = (rank, block)
+            done = emitted.get(key, 0)
+            if scan.dataset_type in TEXT_TYPES:
+                lines = splits.lines(rank, block, run["value"].tolist())
+                if not lines:
+                    continue
+                chunk = _parse_lines(lines, scan, file, block, done)
+            else:
+                chunk = _parquet_chunk(run, scan, file)
+            if len(chunk) == 0:
+                continue
+            emitted[key] = done + len(chunk)
+            yield scan.base_offset(rank, block) + done, chunk
+
+
+def _where(file: str, block: int) -> str:
+    return file if block == 0 else f"{file} (split at byte {block})"
+
+
+def _parse_lines(lines: list[str], scan: SourceScan, file: str, block: int, done: int) -> pd.DataFrame:
+    if scan.dataset_type == "text/csv":
+        assert scan.names is not None
+        text = ("\n".join(lines) + "\n").encode("utf-8")
+        usecols = list(scan.usecols) if scan.usecols is not None else None
+        return _parse_csv_block(text, list(scan.names), _where(file, block), done + 1, usecols)
+    records = []
+    for i, line in enumerate(lines):
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{_where(file, block)}: record {done + i + 1}: invalid JSON: {exc.msg}") from None
+    columns = _json_columns(scan.options)
+    return _records_to_frame(records, columns, scan.options, lambda i: f"{_where(file, block)}: record {done + i + 1}")
+
+
+def _parquet_chunk(run: pd.DataFrame, scan: SourceScan, file: str) -> pd.DataFrame:
+    chunk = run.drop(columns=[FILE_COLUMN, BLOCK_COLUMN]).reset_index(drop=True)
+    headers = scan.options.headers
+    if headers:
+        if len(headers) != chunk.shape[1]:
+            raise DataError(
+                f"{file}: headers in config do not match the number of columns in the dataset "
+                f"({len(headers)} headers, {chunk.shape[1]} columns)"
+            )
+        chunk.columns = list(headers)
+    return chunk
+
+
+__all__ = [
+    "SourceScan",
+    "bias_only_columns",
+    "iter_chunks",
+    "normalise_path",
+    "open_source",
+    "with_exact_offsets",
+]

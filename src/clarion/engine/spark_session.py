@@ -1,0 +1,142 @@
+"""Spark plumbing for the Spark engine: the session, temporary settings, and errors that cross the JVM.
+
+Errors: a function run on an executor is wrapped by ``executor_errors``; a ClarionError (or any other
+exception) raised there is re-raised as a RuntimeError whose message carries the class name and the
+message between markers. Spark hands the driver a Java exception holding that text; ``translate``
+finds the markers and raises the same ClarionError class with the original one-line message, so a
+user sees ``PredictorError: ...`` and never a Java stack trace.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import sys
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from clarion import errors
+from clarion.errors import ClarionError, NotSupportedError
+
+T = TypeVar("T")
+
+_MARK = "@@clarion-error@@"
+_MARKED = re.compile(re.escape(_MARK) + r"(\w+)\|(.*?)" + re.escape(_MARK), re.DOTALL)
+_PANDAS_WARNING = "PySpark does not yet fully support pandas"
+
+
+def _require_pyspark() -> None:
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        raise NotSupportedError("engine spark: pyspark is not installed (pip install 'clarion[spark]')") from None
+    warnings.filterwarnings("ignore", message=_PANDAS_WARNING, category=FutureWarning)
+
+
+def spark_session(master: str | None = None, *, app_name: str = "clarion") -> Any:
+    """A SparkSession for ``master`` (``local[*]`` when None), quiet, with executors on this Python.
+
+    When a session is already active it is returned as is (Spark allows one per process).
+    """
+    _require_pyspark()
+    from pyspark.sql import SparkSession
+
+    # executors must run the Python that has clarion installed (local mode starts them from this env)
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    builder = (
+        SparkSession.builder.appName(app_name)
+        .master(master or "local[*]")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.pyspark.python", os.environ["PYSPARK_PYTHON"])
+    )
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("FATAL")  # executor errors reach the user as ClarionErrors
+    return session
+
+
+@contextmanager
+def session_for_run(master: str | None, session: Any) -> Iterator[Any]:
+    """The session to use: ``session`` if given (left running), else one started here and stopped after."""
+    if session is not None:
+        _require_pyspark()
+        yield session
+        return
+    _require_pyspark()
+    from pyspark.sql import SparkSession
+
+    existed = SparkSession.getActiveSession() is not None
+    spark = spark_session(master)
+    try:
+        yield spark
+    finally:
+        if not existed:
+            spark.stop()
+
+
+@contextmanager
+def temporary_conf(spark: Any, settings: dict[str, str]) -> Iterator[None]:
+    """Set runtime SQL settings for the duration of a run and restore the previous values."""
+    previous = {key: spark.conf.get(key, None) for key in settings}
+    for key, value in settings.items():
+        spark.conf.set(key, value)
+    try:
+        yield
+    finally:
+        for key, value in previous.items():
+            if value is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, value)
+
+
+def executor_errors(function: Callable[..., Iterator[T]]) -> Callable[..., Iterator[T]]:
+    """Wrap an executor-side generator function so its errors reach the driver intact."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Iterator[T]:
+        try:
+            yield from function(*args, **kwargs)
+        except Exception as exc:
+            raise RuntimeError(mark_error(exc)) from None
+
+    return wrapper
+
+
+def mark_error(exc: BaseException) -> str:
+    """The text an executor raises for ``exc``: class name and one-line message between markers."""
+    if isinstance(exc, ClarionError):
+        name, message = type(exc).__name__, str(exc)
+    else:
+        name, message = "ClarionError", f"{type(exc).__name__}: {exc}"
+    return f"{_MARK}{name}|{' '.join(message.split())}{_MARK}"
+
+
+def translate(exc: BaseException) -> ClarionError:
+    """The ClarionError a failed Spark job stands for (the executor's error, else a one-line summary)."""
+    text = str(exc)
+    match = _MARKED.search(text)
+    if match:
+        cls = getattr(errors, match.group(1), ClarionError)
+        if not (isinstance(cls, type) and issubclass(cls, ClarionError)):
+            cls = ClarionError
+        return cls(match.group(2))
+    first = next((line.strip() for line in text.splitlines() if line.strip()), type(exc).__name__)
+    return ClarionError(f"Spark job failed: {first[:500]}")
+
+
+def run_job(action: Callable[[], T]) -> T:
+    """Run one Spark action; a failure becomes the ClarionError raised on the executor."""
+    try:
+        return action()
+    except ClarionError:
+        raise
+    except Exception as exc:
+        raise translate(exc) from None
