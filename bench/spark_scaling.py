@@ -8,7 +8,8 @@ Two workloads, each run by every engine in this one process, results checked equ
   prototypes of a seeded row sample (1 = the mean row), so the work is rows x 30 x clusters predictions.
 Spark session start-up is timed apart (it is paid once per job, not per workload).
 
-    .venv/bin/python bench/spark_scaling.py [--bias-rows 1000000] [--shap-rows 20000] [--shap-clusters 10] [--masters local[1] local[2]]
+    .venv/bin/python bench/spark_scaling.py [--bias-rows 1000000] [--shap-rows 20000] [--shap-clusters 10] \
+        [--masters local[1] local[2]]
 """
 
 from __future__ import annotations
@@ -102,7 +103,9 @@ def main() -> None:
         times: dict[str, dict[str, float]] = {w: {} for w in workloads}
         reference = {}
         for name, (config, data, _) in workloads.items():
-            times[name]["local"], reference[name] = timed(config=config, data_uri=str(data), output_dir=out / f"l_{name}")
+            times[name]["local"], reference[name] = timed(
+                config=config, data_uri=str(data), output_dir=out / f"l_{name}"
+            )
         startup = {}
         for master in args.masters:
             start = time.perf_counter()
