@@ -30,6 +30,21 @@ def model_predict(predictor: Any):
     return predict
 
 
+def shap_baseline(plan: AnalysisPlan, sample: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """The SHAP baseline both engines use: the config's rows or file, or clusters of the row sample."""
+    from clarion.explain.baseline import baseline_from_config
+
+    config = plan.config
+    assert config.methods.shap is not None
+    return baseline_from_config(
+        config.methods.shap,
+        sample,
+        np.random.default_rng(seed),
+        features_expr=config.features,
+        dataset_type=config.dataset_type,
+    )
+
+
 def output_names_of(result: PassOneResult, predictor: Any, features: list[str]) -> tuple[str, ...]:
     """The outputs' names (label headers or label0...); asks the model once when pass 1 did not."""
     if result.output_names is not None:
@@ -71,7 +86,7 @@ def _kernel_shap(
     seed: int,
 ) -> dict[str, Any]:
     from clarion.explain import concat_results, explain_tabular
-    from clarion.explain.baseline import baseline_from_config, write_baseline_csv
+    from clarion.explain.baseline import write_baseline_csv
     from clarion.explain.outputs import kernel_shap_section, write_local_values_csv
 
     config = plan.config
@@ -81,13 +96,7 @@ def _kernel_shap(
     features = list(roles.features)
     if shap_config.text_config is not None:
         return _text_shap(plan, roles, predict, names, output_dir, chunk_rows, seed)
-    baseline = baseline_from_config(
-        shap_config,
-        result.sample.rows[features],
-        np.random.default_rng(seed),
-        features_expr=config.features,
-        dataset_type=config.dataset_type,
-    )
+    baseline = shap_baseline(plan, result.sample.rows[features], seed)
     outputs = np.concatenate(result.model_outputs) if result.model_outputs else None
     parts = []
     join_values = []

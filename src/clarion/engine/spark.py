@@ -36,7 +36,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from clarion.engine.local import SAMPLE_ROWS, PassOneResult, _seed, bias_sections
@@ -121,8 +120,9 @@ def _explanations(
     seed: int,
     output_dir: str | Path,
 ) -> tuple[dict[str, Any], list[ShapPart]]:
+    from clarion.engine.explain import shap_baseline
     from clarion.explain import concat_results
-    from clarion.explain.baseline import baseline_from_config, write_baseline_csv
+    from clarion.explain.baseline import write_baseline_csv
     from clarion.explain.outputs import kernel_shap_section
 
     roles = result.roles
@@ -136,13 +136,7 @@ def _explanations(
     if plan.shap:
         shap_config = config.methods.shap
         assert shap_config is not None
-        baseline = baseline_from_config(
-            shap_config,
-            result.sample.rows[features],
-            np.random.default_rng(seed),
-            features_expr=config.features,
-            dataset_type=config.dataset_type,
-        )
+        baseline = shap_baseline(plan, result.sample.rows[features], seed)
         task = executor_errors(explain_rows)
         with progress_bar("Explaining rows (Kernel SHAP on Spark)", total=None):
             rows = run_job(
