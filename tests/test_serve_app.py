@@ -105,3 +105,19 @@ def test_xgboost_file_served(tmp_path):
         response = post(url, features.to_csv(header=False, index=False).encode(), "text/csv", "text/csv")
     got = np.array([float(v) for v in response.text.splitlines()])
     np.testing.assert_allclose(got, model.predict(features), rtol=1e-6)
+
+
+def test_a_regressor_answers_its_prediction_as_label_and_score(tmp_path):
+    pipe, features = abalone_pipeline("regressor")
+    path = tmp_path / "regressor.joblib"
+    joblib.dump(pipe, path)
+    rows = features.head(20)
+    body = "\n".join(json.dumps({"features": row}) for row in rows.values.tolist()).encode()
+    with uvicorn_server(create_app(str(path))) as url:
+        lines = [
+            json.loads(line)
+            for line in post(url, body, "application/jsonlines", "application/jsonlines").text.splitlines()
+        ]
+    expected = pipe.predict(rows).tolist()
+    assert [line["score"] for line in lines] == expected
+    assert [line["predicted_label"] for line in lines] == expected

@@ -127,9 +127,29 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def answer_objects(p: Predictions) -> list[dict[str, Any]]:
-    """One ``{"predicted_label", "score" | "probabilities"}`` object per row."""
-    labels = predicted_labels(p, 0.5)
+def is_regression(model: Model) -> bool:
+    """Whether ``model`` predicts a number rather than a class (then its predicted label is that number)."""
+    from clarion.predictors.models import LightGBMModel, SklearnModel, XGBoostModel
+
+    if isinstance(model, SklearnModel):
+        return getattr(model.estimator, "classes_", None) is None
+    if isinstance(model, XGBoostModel):
+        return model.objective.startswith(("reg:", "count:", "survival:"))
+    if isinstance(model, LightGBMModel):
+        return not model.objective.startswith(("binary", "multiclass", "cross_entropy"))
+    return False
+
+
+def answer_objects(p: Predictions, *, regression: bool = False) -> list[dict[str, Any]]:
+    """One ``{"predicted_label", "score" | "probabilities"}`` object per row.
+
+    A classifier's label is its class (a single score s gives 1 when s > 0.5); a regressor's label is
+    the predicted value itself, which is also its score.
+    """
+    if regression and p.labels is None and p.scores is not None and p.scores.shape[1] == 1:
+        labels = p.scores[:, 0]
+    else:
+        labels = predicted_labels(p, 0.5)
     out: list[dict[str, Any]] = []
     scores = p.scores
     for i in range(len(p)):
@@ -143,7 +163,7 @@ def answer_objects(p: Predictions) -> list[dict[str, Any]]:
     return out
 
 
-def render(p: Predictions, accept: str) -> tuple[bytes, str]:
+def render(p: Predictions, accept: str, *, regression: bool = False) -> tuple[bytes, str]:
     """The response body for ``accept`` and its media type."""
     if accept == CSV:
         if p.scores is not None:
@@ -152,7 +172,7 @@ def render(p: Predictions, accept: str) -> tuple[bytes, str]:
             text = pd.DataFrame(p.scores).to_csv(header=False, index=False, lineterminator="\n")
             return text.encode(), CSV
         return ("\n".join(str(_plain(v)) for v in p.labels) + "\n").encode(), CSV  # type: ignore[union-attr]
-    objects = answer_objects(p)
+    objects = answer_objects(p, regression=regression)
     if accept == JSONLINES:
         return ("\n".join(json.dumps(o) for o in objects) + "\n").encode(), JSONLINES
     return json.dumps({"predictions": objects}).encode(), JSON
@@ -161,6 +181,7 @@ def render(p: Predictions, accept: str) -> tuple[bytes, str]:
 def create_app(model_path: str) -> FastAPI:
     """A FastAPI app serving the model stored at ``model_path``."""
     model = load_model(model_path)
+    regression = is_regression(model)
     app = FastAPI(title="clarion serve", docs_url=None, redoc_url=None, openapi_url=None)
 
     @app.get("/ping")
@@ -184,7 +205,7 @@ def create_app(model_path: str) -> FastAPI:
             predictions = model.predict(frame)
         except ClarionError as exc:
             return PlainTextResponse(str(exc), status_code=400)
-        content, media = render(predictions, accept)
+        content, media = render(predictions, accept, regression=regression)
         return Response(content=content, media_type=media)
 
     return app
