@@ -33,7 +33,9 @@ from urllib.parse import unquote, urlparse
 
 import pandas as pd
 
-from clarion.data.readers import ReadOptions, _is_number, _json_columns, _parse_csv_block, _records_to_frame
+from clarion.data.csv_reader import is_number, parse_csv_block
+from clarion.data.json_reader import json_columns, records_to_frame
+from clarion.data.options import ReadOptions
 from clarion.engine.local import bias_only_columns, read_options
 from clarion.engine.plan import AnalysisPlan
 from clarion.errors import DataError, NotSupportedError
@@ -119,7 +121,7 @@ def _names_from_first_line(spark: Any, first_file: str) -> tuple[str, ...]:
     if not lines:
         raise DataError(f"{first_file}: the dataset is empty")
     fields = next(csv.reader([lines[0]["value"]]))
-    if all(_is_number(f) for f in fields):
+    if all(is_number(f) for f in fields):
         return tuple(f"column_{i}" for i in range(len(fields)))
     return tuple(f.strip() for f in fields)
 
@@ -189,7 +191,7 @@ class _TextSplits:
         fields = next(csv.reader([line]))
         if self.scan.options.headers:
             return [f.strip() for f in fields] == list(self.scan.options.headers)
-        return not all(_is_number(f) for f in fields)
+        return not all(is_number(f) for f in fields)
 
 
 def _count_split_rows(batches: Iterator[pd.DataFrame], scan: SourceScan) -> Iterator[pd.DataFrame]:
@@ -234,15 +236,15 @@ def _parse_lines(lines: list[str], scan: SourceScan, file: str, block: int, done
         assert scan.names is not None
         text = ("\n".join(lines) + "\n").encode("utf-8")
         usecols = list(scan.usecols) if scan.usecols is not None else None
-        return _parse_csv_block(text, list(scan.names), _where(file, block), done + 1, usecols)
+        return parse_csv_block(text, list(scan.names), _where(file, block), done + 1, usecols)
     records = []
     for i, line in enumerate(lines):
         try:
             records.append(json.loads(line))
         except json.JSONDecodeError as exc:
             raise DataError(f"{_where(file, block)}: record {done + i + 1}: invalid JSON: {exc.msg}") from None
-    columns = _json_columns(scan.options)
-    return _records_to_frame(records, columns, scan.options, lambda i: f"{_where(file, block)}: record {done + i + 1}")
+    columns = json_columns(scan.options)
+    return records_to_frame(records, columns, scan.options, lambda i: f"{_where(file, block)}: record {done + i + 1}")
 
 
 def _parquet_chunk(run: pd.DataFrame, scan: SourceScan, file: str) -> pd.DataFrame:
