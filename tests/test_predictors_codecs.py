@@ -172,7 +172,22 @@ def test_retry_delays_are_bounded_full_jitter():
         assert 0 <= min(draws) and max(draws) <= bound
         assert max(draws) > 0.5 * bound  # spread over the whole interval
     assert policy.delay(0, rng, retry_after=0.7) == 0.7
-    assert policy.delay(0, rng, retry_after=30) <= 0.1
+    # Retry-After is honoured up to its cap (30 s by default), not replaced by a jitter draw
+    assert policy.delay(0, rng, retry_after=30) == 30.0
+    assert policy.delay(0, rng, retry_after=3600) == 30.0
+    assert RetryPolicy(retry_after_cap_seconds=2.0).delay(3, rng, retry_after=3600) == 2.0
+    assert policy.delay(0, rng, retry_after=-5) == 0.0
+
+
+def test_retry_after_header_forms():
+    from clarion.predictors.policy import parse_retry_after
+
+    assert parse_retry_after("7") == 7.0
+    assert parse_retry_after(" 1.5 ") == 1.5
+    assert parse_retry_after(None) is None and parse_retry_after("soon") is None and parse_retry_after("nan") is None
+    # an HTTP date 90 s after "now" (1994-11-06 08:49:37 UTC is 784111777 seconds after the epoch)
+    assert parse_retry_after("Sun, 06 Nov 1994 08:51:07 GMT", now=784111777.0) == 90.0
+    assert parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now=784111800.0) == 0.0
 
 
 floats = st.floats(allow_nan=False, allow_infinity=False, width=64)

@@ -201,7 +201,7 @@ def test_always_slow_gives_timeout_error():
 
     with http_server(handler) as server:
         with predictor(server.url, timeout_seconds=0.2, max_retries=1) as p:
-            with pytest.raises(PredictorError, match=r"no answer within 0.2 s \(gave up after 2 attempts\)"):
+            with pytest.raises(PredictorError, match=r"no complete answer within 0.2 s \(gave up after 2 attempts\)"):
                 p.predict(FRAME)
         release.set()
 

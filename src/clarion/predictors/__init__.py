@@ -1,8 +1,11 @@
 """Calling models: Predictions, the Predictor protocol and ``build_predictor``.
 
 codecs      rows -> request bodies (content_type, templates); responses -> Predictions (accept_type)
-policy      batching under payload/row limits; retry backoff
-http        HttpPredictor: the container contract over HTTP (concurrency, retries, count checks)
+policy      batching under payload/row limits; retry backoff and Retry-After
+remote      the policy around any remote endpoint: Caller (concurrency, retries), RemotePredictor (batching,
+            count checks)
+deadline    one deadline for a whole HTTP exchange
+http        HttpEndpoint / HttpPredictor: the container contract over HTTP
 shadow      ShadowEndpoint / ShadowPredictor: start a server, use it, always stop it
 models      in-process models (scikit-learn, XGBoost, LightGBM, callables)
 inprocess   InProcessPredictor
@@ -11,7 +14,7 @@ build       build_predictor(config, feature_names)
 
 from clarion.predictors.build import Predictor, build_predictor
 from clarion.predictors.codecs import RequestCodec, ResponseCodec
-from clarion.predictors.http import HttpPredictor, HttpSettings
+from clarion.predictors.http import HttpEndpoint, HttpPredictor, HttpSettings
 from clarion.predictors.inprocess import InProcessPredictor
 from clarion.predictors.models import CallableModel, load_model
 from clarion.predictors.policy import RetryPolicy, split_batches
@@ -22,20 +25,26 @@ from clarion.predictors.predictions import (
     output_names,
     predicted_labels,
 )
+from clarion.predictors.remote import Caller, RemotePredictor, Retryable, TransportSettings
 from clarion.predictors.shadow import ShadowEndpoint, ShadowPredictor, clarion_serve_command, free_port
 
 __all__ = [
     "CallableModel",
+    "Caller",
+    "HttpEndpoint",
     "HttpPredictor",
     "HttpSettings",
     "InProcessPredictor",
     "Predictions",
     "Predictor",
+    "RemotePredictor",
+    "Retryable",
     "RequestCodec",
     "ResponseCodec",
     "RetryPolicy",
     "ShadowEndpoint",
     "ShadowPredictor",
+    "TransportSettings",
     "build_predictor",
     "clarion_serve_command",
     "concat_predictions",

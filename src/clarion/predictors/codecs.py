@@ -36,6 +36,7 @@ import pandas as pd
 from clarion.errors import ConfigError, PredictorError
 from clarion.predictors.predictions import Predictions
 
+VALUE_CHARS = 40  # the most of a value or a server's text that a message shows
 _NAME_PLACEHOLDER = re.compile(r'"?\$\{([^}]+)\}"?')
 
 
@@ -228,7 +229,7 @@ def _number(value: Any) -> float:
         return float(value)
     if isinstance(value, str):
         return float(value.strip())
-    raise ValueError(f"expected a number, got {value!r}"[:80])
+    raise ValueError(f"expected a number, got {clip(repr(value), VALUE_CHARS)}")
 
 
 def _score_vector(value: Any) -> list[float]:
@@ -349,7 +350,7 @@ class ResponseCodec:
             try:
                 records.append(self._pick_csv(fields))
             except (IndexError, ValueError) as exc:
-                raise PredictorError(f"response line {number}: {exc}") from exc
+                raise PredictorError(f"response line {number}: {_short(exc)}") from exc
         return records
 
     def _pick_csv(self, fields: list[str]) -> tuple[Any, Any]:
@@ -470,4 +471,10 @@ def _compiled(expression: str) -> Any:
 
 
 def _short(exc: BaseException) -> str:
-    return str(exc)[:120]
+    return clip(str(exc), 2 * VALUE_CHARS)
+
+
+def clip(text: str, limit: int = VALUE_CHARS) -> str:
+    """``text`` on one line, at most ``limit`` characters (an ellipsis marks a cut)."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"

@@ -1,88 +1,68 @@
 """HTTP transport: the SageMaker container contract (``POST {url}/invocations``, ``GET {url}/ping``).
 
-Rows are encoded once, cut into requests below the payload and row limits, sent concurrently
-(``max_concurrency`` connections) and retried on 429, 5xx, timeouts and connection errors. Every
-request must answer exactly one result per row it carried. Payloads and custom attributes are never
-logged or put in error messages.
+``HttpEndpoint`` makes one attempt per call with httpx: ``timeout_seconds`` bounds the whole exchange
+(connect, send, headers and body; see ``deadline``), 429 and 5xx are retryable (with the server's
+``Retry-After``), other statuses fail at once. Any httpx transport can be given (``httpx.MockTransport``
+in tests). URLs in messages lose their user info and query string.
 """
 
 from __future__ import annotations
 
-import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
-from types import TracebackType
+import urllib.parse
 
 import httpx
-import numpy as np
-import pandas as pd
 
 from clarion.errors import PredictorError
-from clarion.predictors.codecs import EncodedRows, RequestCodec, ResponseCodec
-from clarion.predictors.policy import RetryPolicy, split_batches
-from clarion.predictors.predictions import Predictions, concat_predictions
+from clarion.predictors.codecs import RequestCodec, ResponseCodec, clip
+from clarion.predictors.deadline import deadline_transport, within
+from clarion.predictors.policy import parse_retry_after
+from clarion.predictors.remote import DEFAULT_SETTINGS, RemotePredictor, Retryable, TransportSettings
 
-ENCODE_ROWS = 50_000
-
-
-@dataclass(frozen=True)
-class HttpSettings:
-    """Transport limits of one endpoint."""
-
-    max_payload_bytes: int = 5 * 1024 * 1024
-    max_records_per_request: int | None = None
-    max_concurrency: int = 4
-    timeout_seconds: float = 60.0
-    retry: RetryPolicy = RetryPolicy()
-    custom_attributes: str | None = None
-    target_model: str | None = None
-    seed: int = 0
+HttpSettings = TransportSettings  # the transport limits of an HTTP endpoint
+ERROR_BODY_BYTES = 1024
 
 
-class HttpPredictor:
-    """A Predictor that calls a running endpoint; use it as a context manager (it owns a connection pool)."""
+def safe_url(url: str) -> str:
+    """``url`` without user info, query or fragment (which may hold credentials)."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{parts.port}" if parts.port is not None else host
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+class HttpEndpoint:
+    """``POST {url}/invocations`` with one httpx client (``max_concurrency`` connections)."""
 
     def __init__(
-        self,
-        url: str,
-        request_codec: RequestCodec,
-        response_codec: ResponseCodec,
-        settings: HttpSettings = HttpSettings(),
+        self, url: str, settings: TransportSettings = DEFAULT_SETTINGS, transport: httpx.BaseTransport | None = None
     ) -> None:
         self.url = url.rstrip("/")
-        self.request_codec = request_codec
-        self.response_codec = response_codec
         self.settings = settings
+        self._transport = transport
         self._client: httpx.Client | None = None
-        self._rng = np.random.default_rng(settings.seed)
-        self._rng_lock = threading.Lock()
-        self.requests_sent = 0
 
-    # context manager
-    def __enter__(self) -> HttpPredictor:
-        self.open()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
+    @property
+    def where(self) -> str:
+        return f"POST {safe_url(self.url)}/invocations"
 
     def open(self) -> None:
-        if self._client is None:
-            limits = httpx.Limits(
-                max_connections=self.settings.max_concurrency,
-                max_keepalive_connections=self.settings.max_concurrency,
-            )
-            headers = {"Content-Type": self.request_codec.content_type, "Accept": self.response_codec.accept_type}
-            if self.settings.custom_attributes is not None:
-                headers["X-Amzn-SageMaker-Custom-Attributes"] = self.settings.custom_attributes
-            if self.settings.target_model is not None:
-                headers["X-Amzn-SageMaker-Target-Model"] = self.settings.target_model
-            self._client = httpx.Client(
-                limits=limits, timeout=httpx.Timeout(self.settings.timeout_seconds), headers=headers
-            )
+        if self._client is not None:
+            return
+        limits = httpx.Limits(
+            max_connections=self.settings.max_concurrency, max_keepalive_connections=self.settings.max_concurrency
+        )
+        headers = {}
+        if self.settings.custom_attributes is not None:
+            headers["X-Amzn-SageMaker-Custom-Attributes"] = self.settings.custom_attributes
+        if self.settings.target_model is not None:
+            headers["X-Amzn-SageMaker-Target-Model"] = self.settings.target_model
+        transport = self._transport if self._transport is not None else deadline_transport(limits)
+        self._client = httpx.Client(
+            transport=transport, timeout=httpx.Timeout(self.settings.timeout_seconds), headers=headers
+        )
 
     def close(self) -> None:
         if self._client is not None:
@@ -90,96 +70,76 @@ class HttpPredictor:
             self._client = None
 
     def ping(self) -> bool:
-        """True when ``GET {url}/ping`` answers 200."""
+        """True when ``GET {url}/ping`` answers 200 within the timeout."""
         self.open()
         assert self._client is not None
         try:
-            return self._client.get(f"{self.url}/ping").status_code == 200
+            with within(self.settings.timeout_seconds):
+                return self._client.get(f"{self.url}/ping").status_code == 200
         except httpx.HTTPError:
             return False
 
-    def predict(self, features: pd.DataFrame) -> Predictions:
-        """One result per row of ``features``, in order.
-
-        Rows are encoded in chunks of ``ENCODE_ROWS`` while earlier requests are in flight; requests never
-        cross a chunk boundary.
-        """
+    def invoke(self, body: bytes, content_type: str, accept: str) -> bytes:
+        """One POST; the whole answer must arrive within ``timeout_seconds``."""
         self.open()
-        if len(features) == 0:
-            return self.response_codec.decode(b"", 0)
-        workers = self.settings.max_concurrency
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures: list[Future[Predictions]] = []
-            try:
-                for start in range(0, len(features), ENCODE_ROWS):
-                    rows = self.request_codec.encode(features.iloc[start : start + ENCODE_ROWS])
-                    for batch in self._batches(rows):
-                        futures.append(pool.submit(self._call, rows, batch, start))
-                parts = [f.result() for f in futures]
-            except BaseException:
-                for f in futures:
-                    f.cancel()
-                raise
-        return concat_predictions(parts)
-
-    def _batches(self, rows: EncodedRows) -> list[slice]:
-        max_rows = 1 if self.request_codec.one_row_per_request else self.settings.max_records_per_request
-        return split_batches(
-            rows.sizes(),
-            max_bytes=self.settings.max_payload_bytes,
-            max_rows=max_rows,
-            separator=0,
-            overhead=self.request_codec.overhead(),
-        )
-
-    def _call(self, rows: EncodedRows, batch: slice, first_row: int) -> Predictions:
-        body = self.request_codec.body(rows, batch)
-        n = batch.stop - batch.start
-        where = f"POST {self.url}/invocations (rows {first_row + batch.start}-{first_row + batch.stop - 1})"
-        content = self._post(body, where)
-        try:
-            return self.response_codec.decode(content, n, single_record=self.request_codec.one_row_per_request)
-        except PredictorError as exc:
-            raise PredictorError(f"{where}: {exc}") from None
-
-    def _post(self, body: bytes, where: str) -> bytes:
         assert self._client is not None
-        retry = self.settings.retry
-        attempt = 0
-        while True:
-            problem: str
-            retry_after: float | None = None
-            try:
-                with self._rng_lock:
-                    self.requests_sent += 1
-                response = self._client.post(f"{self.url}/invocations", content=body)
-            except httpx.TimeoutException:
-                problem = f"no answer within {self.settings.timeout_seconds:g} s"
-            except httpx.TransportError as exc:
-                problem = f"connection failed ({type(exc).__name__})"
-            else:
-                if response.status_code == 200:
-                    return response.content
-                problem = f"HTTP {response.status_code}{_reason(response)}"
-                if not retry.retryable_status(response.status_code):
-                    raise PredictorError(f"{where}: {problem}")
-                retry_after = _retry_after(response)
-            if attempt >= retry.max_retries:
-                raise PredictorError(f"{where}: {problem} (gave up after {attempt + 1} attempts)")
-            with self._rng_lock:
-                wait = retry.delay(attempt, self._rng, retry_after)
-            time.sleep(wait)
-            attempt += 1
+        seconds = self.settings.timeout_seconds
+        headers = {"Content-Type": content_type, "Accept": accept}
+        try:
+            with within(seconds) as deadline:
+                with self._client.stream("POST", f"{self.url}/invocations", content=body, headers=headers) as response:
+                    if response.status_code == 200:
+                        return _read(response, deadline, None)
+                    reason = _read(response, deadline, ERROR_BODY_BYTES)
+        except httpx.TimeoutException:
+            raise Retryable(f"no complete answer within {seconds:g} s") from None
+        except httpx.TransportError as exc:
+            raise Retryable(f"connection failed ({type(exc).__name__})") from None
+        problem = f"HTTP {response.status_code}{_reason(reason)}"
+        if response.status_code == 429 or 500 <= response.status_code < 600:
+            raise Retryable(problem, parse_retry_after(response.headers.get("Retry-After")))
+        raise PredictorError(problem)
 
 
-def _reason(response: httpx.Response) -> str:
-    text = response.text.strip().replace("\n", " ")[:200] if response.content else ""
+def _read(response: httpx.Response, deadline: float, limit: int | None) -> bytes:
+    """The body (its first ``limit`` bytes when given), read chunk by chunk until the deadline."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        if time.monotonic() > deadline:
+            raise httpx.ReadTimeout("the request's deadline has passed")
+        chunks.append(chunk)
+        size += len(chunk)
+        if limit is not None and size >= limit:
+            break
+    data = b"".join(chunks)
+    return data if limit is None else data[:limit]
+
+
+def _reason(body: bytes) -> str:
+    text = clip(body.decode("utf-8", errors="replace")) if body.strip() else ""
     return f": {text}" if text else ""
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
+class HttpPredictor(RemotePredictor):
+    """A Predictor that calls a running endpoint; use it as a context manager (it owns a connection pool)."""
+
+    def __init__(
+        self,
+        url: str,
+        request_codec: RequestCodec,
+        response_codec: ResponseCodec,
+        settings: TransportSettings = DEFAULT_SETTINGS,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.http = HttpEndpoint(url, settings, transport)
+        self.url = self.http.url
+        super().__init__(self.http, request_codec, response_codec, settings)
+
+    def __enter__(self) -> HttpPredictor:
+        self.open()
+        return self
+
+    def ping(self) -> bool:
+        """True when ``GET {url}/ping`` answers 200."""
+        return self.http.ping()
