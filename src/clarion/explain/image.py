@@ -15,15 +15,14 @@
   c = 0: the box only); pixels outside it always show the baseline, and only segments that touch the
   window are players (the others get 0).
 - Model calls: ``predict_images`` receives uint8 arrays (n, H, W, 3), in batches of ``batch_size``;
-  ``HttpImagePredictor`` sends each image as image/jpeg or image/png bytes to an endpoint.
+  remote image models are called through ``clarion.predictors.images`` (``HttpImagePredictor`` is re-exported
+  here for existing callers).
 """
 
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,9 +30,11 @@ from typing import Any
 import numpy as np
 
 from clarion.config.methods import ImageConfig
-from clarion.errors import ConfigError, DataError, PredictorError
+from clarion.errors import DataError, PredictorError
 from clarion.explain.coalitions import effective_num_samples, plan_coalitions
 from clarion.explain.kernel_shap import explain
+from clarion.predictors.images import HttpImagePredictor as HttpImagePredictor  # re-export for existing callers
+from clarion.predictors.images import encode_image as encode_image
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 DEFAULT_BATCH_SIZE = 64
@@ -64,18 +65,6 @@ def read_image(path: str | Path) -> np.ndarray:
             return np.asarray(img.convert("RGB"), dtype=np.uint8)
     except (OSError, UnidentifiedImageError, ValueError) as exc:
         raise DataError(f"{path}: cannot read the image: {str(exc).splitlines()[0]}") from None
-
-
-def encode_image(image: np.ndarray, content_type: str = "image/png") -> bytes:
-    """PNG or JPEG (quality 95) bytes of an (H, W, 3) uint8 image."""
-    from PIL import Image
-
-    fmt = {"image/png": "PNG", "image/jpeg": "JPEG", "image/jpg": "JPEG"}.get(content_type)
-    if fmt is None:
-        raise ConfigError(f"predictor.content_type: expected image/jpeg or image/png for images, got {content_type!r}")
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format=fmt, **({"quality": 95} if fmt == "JPEG" else {}))
-    return buffer.getvalue()
 
 
 def decode_image(data: bytes) -> np.ndarray:
@@ -442,67 +431,3 @@ def _box_values(
     run: Callable[[Any], list[Any]], boxes: list[DetectedBox], iou_threshold: float
 ) -> Callable[[Any], np.ndarray]:
     return lambda inputs: matched_scores(run(inputs), boxes, iou_threshold)
-
-
-class HttpImagePredictor:
-    """Sends one image per request (``Content-Type`` image/jpeg or image/png) to ``POST {url}/invocations``
-    and reads the JSON answer: classification -> a list of scores (or an object whose ``probability``
-    JMESPath, or key ``probabilities``/``prediction``/``predictions``, holds them);
-    object detection -> ``{"prediction": [[class, score, x0, y0, x1, y1], ...]}`` or a bare list."""
-
-    def __init__(
-        self,
-        url: str,
-        content_type: str = "image/jpeg",
-        *,
-        probability: str | None = None,
-        concurrency: int = 4,
-        timeout: float = 60.0,
-    ) -> None:
-        import httpx
-
-        encode_image(np.zeros((1, 1, 3), dtype=np.uint8), content_type)  # validates the content type
-        self._url, self._content_type, self._probability = url.rstrip("/") + "/invocations", content_type, probability
-        self._client = httpx.Client(timeout=timeout)
-        self._pool = ThreadPoolExecutor(max_workers=max(1, concurrency))
-
-    def __enter__(self) -> HttpImagePredictor:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=True)
-        self._client.close()
-
-    def _one(self, image: np.ndarray) -> Any:
-        import httpx
-
-        try:
-            response = self._client.post(
-                self._url,
-                content=encode_image(image, self._content_type),
-                headers={"Content-Type": self._content_type, "Accept": "application/json"},
-            )
-        except httpx.HTTPError as exc:
-            raise PredictorError(f"{self._url}: request failed: {exc}") from None
-        if response.status_code != 200:
-            raise PredictorError(f"{self._url}: HTTP {response.status_code}: {response.text[:200]}")
-        try:
-            answer = json.loads(response.content)
-        except ValueError:
-            raise PredictorError(f"{self._url}: the answer is not JSON") from None
-        if self._probability is not None:
-            import jmespath
-
-            return jmespath.search(self._probability, answer)
-        if isinstance(answer, dict):
-            for key in ("probabilities", "prediction", "predictions", "scores"):
-                if key in answer:
-                    return answer[key]
-            raise PredictorError(f"{self._url}: the JSON answer has none of probabilities, prediction, predictions")
-        return answer
-
-    def __call__(self, images: np.ndarray) -> list[Any]:
-        return list(self._pool.map(self._one, list(images)))

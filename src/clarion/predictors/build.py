@@ -20,7 +20,8 @@ from clarion.config.model import AnalysisConfig
 from clarion.config.predictor import PredictorConfig
 from clarion.errors import ConfigError, NotSupportedError
 from clarion.predictors.codecs import _NAME_PLACEHOLDER, RequestCodec, ResponseCodec
-from clarion.predictors.http import HttpPredictor, HttpSettings
+from clarion.predictors.http import HttpEndpoint, HttpPredictor, HttpSettings
+from clarion.predictors.images import CallableImages, ImagePredictor, image_content_type
 from clarion.predictors.inprocess import InProcessPredictor
 from clarion.predictors.models import CallableModel, load_model
 from clarion.predictors.policy import RetryPolicy
@@ -79,6 +80,36 @@ def build_predictor(config: AnalysisConfig, feature_names: list[str]) -> Predict
     raise ConfigError(
         "predictor: no model given; set predictor.endpoint_url, predictor.model_uri, predictor.model_callable "
         "or predictor.serve_command"
+    )
+
+
+def build_image_predictor(config: AnalysisConfig) -> ImagePredictor | ShadowPredictor | CallableImages:
+    """The image model the config asks for: ``(n, H, W, 3) uint8 -> n answers``, used in a ``with`` block.
+
+    Remote models (endpoint_url, serve_command) get one image per request under the transport policy;
+    ``model_callable`` is a function of the image array.
+    """
+    p = config.predictor
+    if p is None:
+        raise ConfigError("predictor: required to explain images")
+    content_type = image_content_type(p.content_type)
+    probability = p.probability if isinstance(p.probability, str) else None
+    settings = _settings(p)
+    if p.endpoint_url is not None:
+        return ImagePredictor(HttpEndpoint(p.endpoint_url, settings), settings, content_type, probability=probability)
+    if p.serve_command is not None:
+        if not any("{port}" in part for part in p.serve_command):
+            raise ConfigError("predictor.serve_command: must contain the placeholder {port}")
+        endpoint = ShadowEndpoint(p.serve_command, start_timeout=max(60.0, p.timeout_seconds))
+        return ShadowPredictor(
+            endpoint,
+            lambda url: ImagePredictor(HttpEndpoint(url, settings), settings, content_type, probability=probability),
+        )
+    if p.model_callable is not None:
+        return CallableImages(CallableModel.from_spec(p.model_callable).function)
+    raise NotSupportedError(
+        "predictor: image models are called through endpoint_url, serve_command or model_callable "
+        "(a function of an image array)"
     )
 
 

@@ -1,5 +1,8 @@
 """Shadow endpoint: start a model server on a free 127.0.0.1 port, use it over HTTP, always stop it.
 
+``ShadowPredictor`` is the general form: start a resource (this server, or a SageMaker endpoint), call it,
+stop it whatever happens.
+
 The server runs in its own process group; on exit, error or KeyboardInterrupt the whole group gets
 SIGTERM, then SIGKILL if it has not stopped within a grace period, so no process is left behind.
 """
@@ -16,12 +19,12 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from types import TracebackType
+from typing import Any, Protocol
 
 import httpx
 import pandas as pd
 
 from clarion.errors import PredictorError
-from clarion.predictors.http import HttpPredictor
 from clarion.predictors.predictions import Predictions
 
 
@@ -152,20 +155,30 @@ def _kill_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
         pass
 
 
-class ShadowPredictor:
-    """A Predictor that starts a shadow endpoint on enter, calls it over HTTP and stops it on exit."""
+class Managed(Protocol):
+    """Something started for the run and always stopped: ``start`` returns how to reach it (a URL or a name)."""
 
-    def __init__(self, endpoint: ShadowEndpoint, make_client: Callable[[str], HttpPredictor]) -> None:
+    def start(self) -> str: ...
+
+    def stop(self) -> None: ...
+
+
+class ShadowPredictor:
+    """A Predictor that starts a resource on enter (a server process, a SageMaker endpoint), calls it through
+    the client ``make_client(address)`` builds, and stops it on exit, error or Ctrl-C."""
+
+    def __init__(self, endpoint: Managed, make_client: Callable[[str], Any]) -> None:
         self.endpoint = endpoint
         self._make_client = make_client
-        self.client: HttpPredictor | None = None
+        self.client: Any = None
 
     def __enter__(self) -> ShadowPredictor:
-        url = self.endpoint.start()
         try:
-            self.client = self._make_client(url)
+            address = self.endpoint.start()
+            self.client = self._make_client(address)
             self.client.open()
         except BaseException:
+            self.client = None
             self.endpoint.stop()
             raise
         return self
@@ -180,7 +193,13 @@ class ShadowPredictor:
         finally:
             self.endpoint.stop()
 
-    def predict(self, features: pd.DataFrame) -> Predictions:
+    def _running(self) -> Any:
         if self.client is None:
             raise PredictorError("the shadow endpoint is not running; use the predictor in a 'with' block")
-        return self.client.predict(features)
+        return self.client
+
+    def predict(self, features: pd.DataFrame) -> Predictions:
+        return self._running().predict(features)  # type: ignore[no-any-return]
+
+    def __call__(self, images: Any) -> Any:
+        return self._running()(images)
