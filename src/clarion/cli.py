@@ -133,6 +133,13 @@ def config(
 @app.command()
 def job(
     root: Annotated[str, typer.Option(help="Root of the processing-job layout")] = "/opt/ml",
+    allow_code: Annotated[
+        bool,
+        typer.Option(
+            "--allow-code",
+            help="Run serve_command, model_callable and pickle model files the config names (or CLARION_ALLOW_CODE=1)",
+        ),
+    ] = False,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
@@ -140,7 +147,7 @@ def job(
     _options(quiet, debug)
     from clarion.job import run_job
 
-    code = run_job(Path(root))
+    code = run_job(Path(root), allow_code=allow_code)
     if code:
         raise typer.Exit(code)
 

@@ -4,6 +4,10 @@ Reads ``{root}/processing/input/config/analysis_config.json`` and the dataset un
 ``{root}/processing/input/data`` (a ``dataset_uri`` in the config wins), writes results to
 ``{root}/processing/output``. On failure it writes the reason (UTF-8, at most 1 KB is shown by
 SageMaker) to ``{root}/output/message`` and returns a non-zero exit code.
+
+Configs reach job mode from other systems, so a config that would make clarion run code
+(``predictor.serve_command``, ``predictor.model_callable``, a pickle ``predictor.model_uri``) is refused
+unless ``allow_code`` (``clarion job --allow-code``) or ``CLARION_ALLOW_CODE=1`` allows it.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from pathlib import Path
 
 from clarion.data.atomic import write_text_atomic
 from clarion.errors import ClarionError
+from clarion.predictors.trust import code_allowed_by_env, refuse_code
 
 SUCCESS_MESSAGE = "Completed: clarion analysis ran successfully"
 
@@ -28,7 +33,7 @@ def job_paths(root: Path) -> tuple[Path, Path, Path, Path]:
     )
 
 
-def run_job(root: Path) -> int:
+def run_job(root: Path, *, allow_code: bool = False) -> int:
     """Run the job; 0 on success, 1 on failure (with the reason in the message file and on stderr)."""
     from clarion.config import load_config
     from clarion.engine import run_analysis
@@ -36,6 +41,8 @@ def run_job(root: Path) -> int:
     config_path, data_dir, output_dir, message_path = job_paths(root)
     try:
         config = load_config(config_path)
+        if not (allow_code or code_allowed_by_env()):
+            refuse_code(config)
         data_uri = None if config.dataset_uri else str(data_dir)
         run_analysis(config, data_uri=data_uri, output_dir=str(output_dir))
     except ClarionError as exc:
