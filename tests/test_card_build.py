@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from clarion.card import Band, build_card, render_markdown, write_card
-from clarion.errors import DataError
+from clarion.errors import OutputError
 
 
 def metric(name: str, value: Any, error: str | None = None) -> dict[str, Any]:
@@ -88,19 +88,22 @@ def write_analysis(folder: Path, analysis: dict[str, Any], config: dict[str, Any
 def test_flagged_findings_are_the_values_outside_their_bands(tmp_path: Path) -> None:
     card = build_card(write_analysis(tmp_path, ANALYSIS))
     flagged = {(f.stage, f.facet, f.facet_value, f.metric) for f in card.flagged}
-    # by hand: CI 0.33 > 0.1, KL 0.2 > 0.1, DI 0.62 < 0.8, DPPL -0.15 < -0.1, DI inf > 1.25, SD -0.3 < -0.1
+    # by hand, with the catalogue's bands: KL 0.2 > 0.1, DI 0.62 < 0.8, DPPL -0.15 < -0.1, GE 0.2 > 0.1,
+    # TE 3.0 > 0.5, DI inf > 1.25, SD -0.3 < -0.1; CI 0.33 is inside |CI| <= 0.5
     assert flagged == {
-        ("pre-training", "sex", "Female", "CI"),
         ("pre-training", "sex", "Female", "KL"),
         ("post-training", "sex", "Female", "DI"),
         ("post-training", "sex", "Female", "DPPL"),
+        ("post-training", "sex", "Female", "GE"),
+        ("post-training", "sex", "Female", "TE"),
         ("post-training", "race", "Black", "DI"),
         ("post-training", "race", "Black", "SD"),
     }
-    # the band edges are inside (KS 0.1), TE and GE have no band and are never flagged
+    # the band edges are inside (KS 0.1); every catalogued metric has a band
     assessed = {(f.facet, f.metric): f for f in card.findings}
     assert assessed[("age", "KS")].outside_band is False
-    assert assessed[("sex", "TE")].band is None and assessed[("sex", "GE")].band is None
+    assert assessed[("sex", "TE")].band is not None and assessed[("sex", "GE")].band is not None
+    assert assessed[("sex", "CI")].outside_band is False
     assert len(card.findings) == 14
     assert [(m.metric, m.error) for m in card.failures] == [("CDDL", "Group variable is empty or not provided")]
     assert (card.label, card.positive_label) == ("income", ">50K")
@@ -109,26 +112,21 @@ def test_flagged_findings_are_the_values_outside_their_bands(tmp_path: Path) -> 
 def test_readings_follow_the_formulas(tmp_path: Path) -> None:
     card = build_card(write_analysis(tmp_path, ANALYSIS))
     by_key = {(f.facet, f.facet_value, f.metric): f.reading for f in card.findings}
-    assert by_key[("sex", "Female", "DI")] == (
-        "the rows with sex = Female receive positive predictions at 0.62 times the rate of the other rows"
-    )
-    # CI = (n_a - n_d)/n -> share of d = (1 - CI)/2 = 0.335
-    assert by_key[("sex", "Female", "CI")].startswith("the rows with sex = Female make up 33.5% of the rows")
-    assert by_key[("age", "(40, 90]", "CI")].startswith("the rows with age in (40, 90] make up 51.0% of the rows")
+    assert by_key[("sex", "Female", "DI")] == "the facet gets positive predictions at 62% of the rate of the rest"
+    # CI = (n_a - n_d)/n -> share of d = (1 - CI)/2 = 0.335 (34%), of a 0.665 (66%); CI -0.02 -> 51% / 49%
+    assert by_key[("sex", "Female", "CI")] == "the facet makes up 34% of the rows, the rest 66%"
+    assert by_key[("age", "(40, 90]", "CI")] == "the facet makes up 51% of the rows, the rest 49%"
     assert by_key[("sex", "Female", "DPPL")] == (
-        "the rows with sex = Female have a higher share of positive predicted labels than the other rows,"
-        " by 15.0 percentage points"
+        "the facet gets positive predictions 15.0 percentage points more often than the rest"
     )
-    assert by_key[("sex", "Female", "DPL")].endswith(
-        "lower share of positive observed labels than the other rows, by 5.0 percentage points"
+    assert by_key[("sex", "Female", "DPL")] == (
+        "positive labels are 5.0 percentage points more common in the rest than in the facet"
     )
-    assert (
-        by_key[("race", "Black", "DI")]
-        == "the rows with race = Black receive positive predictions while the other rows receive none"
-    )
-    assert "smaller share of the true negatives" in by_key[("race", "Black", "SD")]
-    assert "larger share of the true negatives" in by_key[("race", "White", "SD")]
-    assert "less accurate" in by_key[("sex", "Female", "AD")]
+    assert by_key[("race", "Black", "DI")] == "the rest gets no positive predictions while the facet does"
+    # SD = spec_d - spec_a: -0.3 -> higher for the rest, 0.1 -> higher for the facet
+    assert by_key[("race", "Black", "SD")].startswith("specificity is 30.0 percentage points higher for the rest")
+    assert by_key[("race", "White", "SD")].startswith("specificity is 10.0 percentage points higher for the facet")
+    assert by_key[("sex", "Female", "AD")] == "accuracy is 2.0 percentage points higher for the rest than for the facet"
 
 
 def test_top_features_ranked_by_absolute_value(tmp_path: Path) -> None:
@@ -180,13 +178,13 @@ def test_write_card_files(tmp_path: Path) -> None:
     paths = write_card(folder, tmp_path / "card")
     assert paths == [tmp_path / "card" / "model_card.md", tmp_path / "card" / "model_card.json"]
     data = json.loads(paths[1].read_text(encoding="utf-8"))
-    assert len(data["flagged"]) == 6
+    assert len(data["flagged"]) == 7
     infinite = [f for f in data["flagged"] if f["facet_value"] == "Black" and f["metric"] == "DI"]
     assert infinite[0]["value"] == "Infinity"
     assert data["explanations"][0]["top_features"][0] == {"rank": 1, "feature": "b", "value": -0.5}
     markdown = paths[0].read_text(encoding="utf-8")
-    assert markdown.count("\n- **") == 6  # one bullet per flagged finding
-    assert "- **DI** (post-training, race = Black) = Infinity: " in markdown
+    assert markdown.count("\n- **") == 7  # one bullet per flagged finding
+    assert "- **DI** (post-training, race \\= Black) = Infinity: " in markdown
     table_rows = [line for line in markdown.splitlines() if line.startswith(("| pre-training", "| post-training"))]
     assert len(table_rows) == 14
     assert "not legal advice" in markdown
@@ -202,8 +200,8 @@ def test_markdown_escapes_table_separators(tmp_path: Path) -> None:
 
 
 def test_missing_or_invalid_analysis(tmp_path: Path) -> None:
-    with pytest.raises(DataError, match=r"analysis\.json: not found"):
+    with pytest.raises(OutputError, match=r"analysis\.json: not found"):
         build_card(tmp_path)
     (tmp_path / "analysis.json").write_text("{\n oops", encoding="utf-8")
-    with pytest.raises(DataError, match=r"analysis\.json:2: invalid JSON"):
+    with pytest.raises(OutputError, match=r"analysis\.json:2: invalid JSON"):
         build_card(tmp_path)

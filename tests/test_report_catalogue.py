@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from clarion.report._catalogue import (
+from clarion.results.catalogue import (
     METRICS,
     format_value,
     is_flagged,

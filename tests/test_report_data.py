@@ -118,7 +118,7 @@ def test_missing_analysis_json_names_the_file(tmp_path):
 
 def test_broken_analysis_json_names_the_file(tmp_path):
     (tmp_path / "analysis.json").write_text("{not json")
-    with pytest.raises(OutputError, match=r"analysis\.json: cannot read as JSON"):
+    with pytest.raises(OutputError, match=r"analysis\.json:1: invalid JSON"):
         load_report_data(tmp_path)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from clarion.errors import OutputError
+from clarion.results.encoding import encode
 
 
 @contextmanager
@@ -57,26 +57,9 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
     return Path(path)
 
 
-def _json_safe(value: Any) -> Any:
-    """Replace non-finite floats by Clarify's strings ("Infinity", "-Infinity"; NaN -> null)."""
-    if isinstance(value, float):
-        if math.isnan(value):
-            return None
-        if math.isinf(value):
-            return "Infinity" if value > 0 else "-Infinity"
-        return value
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if hasattr(value, "item") and callable(value.item):  # numpy scalars
-        return _json_safe(value.item())
-    return value
-
-
 def write_json_atomic(path: str | Path, document: Any, indent: int | None = 2) -> Path:
     """Write JSON atomically; infinities become "Infinity"/"-Infinity" as in Clarify's analysis.json."""
-    return write_text_atomic(path, json.dumps(_json_safe(document), indent=indent, allow_nan=False) + "\n")
+    return write_text_atomic(path, json.dumps(encode(document), indent=indent, allow_nan=False) + "\n")
 
 
 def write_with(path: str | Path, writer: Callable[[IO[Any]], None], mode: str = "w") -> Path:

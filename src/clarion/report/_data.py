@@ -13,7 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from clarion.errors import OutputError
-from clarion.report._catalogue import parse_metric_value
+from clarion.results import layout
+from clarion.results.catalogue import parse_metric_value
+from clarion.results.model import Analysis, LabelShap, PdpEntry
+from clarion.results.store import open_run
 
 MAX_LOCAL_ROWS = 3
 MAX_TEXT_RECORDS = 6
@@ -126,28 +129,20 @@ class ReportData:
 
 
 def load_report_data(output_dir: str | Path, setup: Mapping[str, Any] | None = None) -> ReportData:
-    """Read ``analysis.json`` (required), ``explanations_shap/out.csv`` and ``out.jsonl`` (optional), image
-    heat maps below the directory (optional) and the setup (``setup`` or ``analysis_config.json``)."""
+    """Read ``analysis.json`` (required, checked against the run's manifest when there is one),
+    ``explanations_shap/out.csv`` and ``out.jsonl`` (optional), image heat maps below the directory
+    (optional) and the setup (``setup`` or ``analysis_config.json``)."""
     root = Path(output_dir)
-    analysis_path = root / "analysis.json"
-    if not analysis_path.is_file():
-        raise OutputError(f"{analysis_path}: not found; render a report from a directory written by a run")
-    try:
-        analysis = json.loads(analysis_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise OutputError(f"{analysis_path}: cannot read as JSON: {exc}") from exc
-    if not isinstance(analysis, dict):
-        raise OutputError(f"{analysis_path}: expected a JSON object at the top level")
-    explanations = _mapping(analysis.get("explanations"))
-    shap = parse_kernel_shap(_mapping(explanations.get("kernel_shap")))
+    analysis, _ = open_run(root)
+    shap = parse_kernel_shap(analysis.kernel_shap)
     if setup is None:
-        setup = _read_setup_file(root / "analysis_config.json")
+        setup = _read_setup_file(root / layout.CONFIG_FILE)
     return ReportData(
         bias=parse_bias(analysis),
         shap=shap,
-        pdp=parse_pdp(explanations.get("pdp")),
-        local=_read_local_shap(root / "explanations_shap" / "out.csv", shap),
-        text=_read_text_attributions(root / "explanations_shap" / "out.jsonl"),
+        pdp=parse_pdp(analysis.pdp),
+        local=_read_local_shap(root / layout.LOCAL_SHAP_CSV, shap),
+        text=_read_text_attributions(root / layout.LOCAL_SHAP_JSONL),
         images=_find_images(root),
         setup=summarise_setup(setup or {}),
     )
@@ -161,82 +156,68 @@ def _float(value: Any) -> float | None:
     return parse_metric_value(value)
 
 
-def parse_bias(analysis: Mapping[str, Any]) -> tuple[BiasSection, ...]:
+def parse_bias(analysis: Analysis) -> tuple[BiasSection, ...]:
     """The bias sections present in analysis.json, pre-training first."""
     sections = []
-    for stage in ("pre_training", "post_training"):
-        raw = analysis.get(f"{stage}_bias_metrics")
-        if not isinstance(raw, Mapping):
-            continue
+    for stage, raw in analysis.bias_sections():
         entries = []
-        for facet, items in _mapping(raw.get("facets")).items():
-            for item in items if isinstance(items, list) else []:
+        for facet, items in raw.facets.items():
+            for item in items:
                 metrics = tuple(
-                    MetricValue(
-                        code=str(m.get("name", "?")),
-                        description=str(m.get("description", "")),
-                        value=_float(m.get("value")),
-                        error=None if m.get("error") is None else str(m.get("error")),
-                    )
-                    for m in item.get("metrics", [])
-                    if isinstance(m, Mapping)
+                    MetricValue(code=m.name, description=m.description, value=_float(m.value), error=m.error)
+                    for m in item.metrics
                 )
-                entries.append(FacetEntry(str(facet), str(item.get("value_or_threshold", "")), metrics))
-        sections.append(
-            BiasSection(stage, str(raw.get("label", "")), str(raw.get("label_value_or_threshold", "")), tuple(entries))
+                entries.append(FacetEntry(str(facet), str(item.value_or_threshold), metrics))
+        label = "" if raw.label is None else str(raw.label)
+        positive = raw.label_value_or_threshold
+        positive_text = (
+            "" if positive is None else ",".join(map(str, positive)) if isinstance(positive, list) else str(positive)
         )
+        sections.append(BiasSection(stage, label, positive_text, tuple(entries)))
     return tuple(sections)
 
 
-def parse_kernel_shap(kernel_shap: Mapping[str, Any]) -> tuple[GlobalShap, ...]:
+def parse_kernel_shap(kernel_shap: Mapping[str, LabelShap]) -> tuple[GlobalShap, ...]:
     """One GlobalShap per label key of ``explanations.kernel_shap``."""
     out = []
     for label, body in kernel_shap.items():
-        if not isinstance(body, Mapping):
-            continue
-        raw_values = _mapping(body.get("global_shap_values"))
-        pairs = [(str(f), v) for f, v in ((f, _float(v)) for f, v in raw_values.items()) if v is not None]
+        pairs = [(str(f), v) for f, v in ((f, _float(v)) for f, v in body.global_shap_values.items()) if v is not None]
         pairs.sort(key=lambda p: -abs(p[1]) if math.isfinite(p[1]) else -math.inf)
-        raw_err = body.get("global_shap_values_stderr")
-        stderr = tuple(_float(raw_err.get(f)) for f, _ in pairs) if isinstance(raw_err, Mapping) else None
+        raw_err = body.global_shap_values_stderr
+        stderr = tuple(_float(raw_err.get(f)) for f, _ in pairs) if raw_err is not None else None
         top_text = tuple(
             (str(column), tuple(sorted(((str(t), v) for t, v in ((t, _float(v)) for t, v in tokens.items())
                                         if v is not None), key=lambda p: -abs(p[1]))))
-            for column, tokens in _mapping(body.get("global_top_shap_text")).items()
-            if isinstance(tokens, Mapping)
+            for column, tokens in (body.global_top_shap_text or {}).items()
         )  # fmt: skip
+        expected = body.expected_value
         out.append(
             GlobalShap(
                 label=str(label),
                 features=tuple(f for f, _ in pairs),
                 values=tuple(v for _, v in pairs),
                 stderr=stderr,
-                expected_value=_float(body.get("expected_value")),
+                expected_value=_float(expected[0] if isinstance(expected, list) and expected else expected),
                 top_text=top_text,
             )
         )
     return tuple(out)
 
 
-def parse_pdp(raw: Any) -> tuple[PdpCurve, ...]:
+def parse_pdp(entries: list[PdpEntry]) -> tuple[PdpCurve, ...]:
     """The ``explanations.pdp`` list; entries with ``error`` keep only the feature name and the error."""
-    curves = []
-    for item in raw if isinstance(raw, list) else []:
-        if not isinstance(item, Mapping):
-            continue
-        preds = item.get("model_predictions") or []
-        curves.append(
-            PdpCurve(
-                feature=str(item.get("feature_name", "?")),
-                data_type=str(item.get("data_type", "")),
-                feature_values=tuple(item.get("feature_values") or ()),
-                distribution=tuple(_float(v) or 0.0 for v in item.get("data_distribution") or ()),
-                predictions=tuple(tuple(_float(v) or 0.0 for v in curve) for curve in preds if isinstance(curve, list)),
-                label_headers=tuple(str(h) for h in item.get("label_headers") or ()),
-                error=None if item.get("error") is None else str(item["error"]),
-            )
+    return tuple(
+        PdpCurve(
+            feature=item.feature_name,
+            data_type=item.data_type or "",
+            feature_values=tuple(item.feature_values or ()),
+            distribution=tuple(_float(v) or 0.0 for v in item.data_distribution or ()),
+            predictions=tuple(tuple(_float(v) or 0.0 for v in curve) for curve in item.model_predictions or ()),
+            label_headers=tuple(item.label_headers or ()),
+            error=item.error,
         )
-    return tuple(curves)
+        for item in entries
+    )
 
 
 def _read_local_shap(path: Path, shap: tuple[GlobalShap, ...]) -> tuple[LocalRow, ...]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from clarion.report._catalogue import format_value, is_flagged, metric_info, reading, severity
 from clarion.report._data import BiasSection, FacetEntry, MetricValue, ReportData
+from clarion.results.catalogue import format_value, is_flagged, metric_info, reading, severity
 
 STAGE_TITLES = {"pre_training": "Pre-training bias", "post_training": "Post-training bias"}
 MAX_FINDINGS = 8

@@ -16,9 +16,9 @@ from typing import Any
 import jinja2
 
 from clarion.report import _charts
-from clarion.report._catalogue import METRICS, format_value
 from clarion.report._data import ReportData, TextRecord
 from clarion.report._findings import STAGE_TITLES, chart_panels, entry_rows, summarise
+from clarion.results.catalogue import METRICS, format_value
 
 TEMPLATES = Path(__file__).parent / "templates"
 # (r, g, b) of the two attribution colours; the alpha channel carries the magnitude.

@@ -12,8 +12,9 @@ import inspect
 import nbformat
 from nbformat import v4
 
-from clarion.report import _catalogue, _charts
+from clarion.report import _charts
 from clarion.report._data import ReportData
+from clarion.results import catalogue as _catalogue
 
 SETUP = """\
 %matplotlib inline

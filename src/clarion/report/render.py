@@ -6,18 +6,21 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from clarion.errors import ConfigError
+from clarion.config import AnalysisConfig, load_config
+from clarion.errors import ClarionError, ConfigError, OutputError
 from clarion.report._data import load_report_data
 from clarion.report._write import write_atomic
+from clarion.results import layout
+from clarion.results.store import derived_run, location
 
-FORMATS = ("html", "pdf", "ipynb")
+FORMATS = layout.REPORT_FORMATS
 
 
 def render_reports(
     output_dir: str | Path,
     *,
-    name: str = "report",
-    title: str = "Analysis Report",
+    name: str = layout.REPORT_NAME,
+    title: str = layout.REPORT_TITLE,
     formats: Iterable[str] = FORMATS,
     setup: Mapping[str, Any] | None = None,
 ) -> list[Path]:
@@ -36,7 +39,7 @@ def render_reports(
     html = None
     written = []
     for fmt in dict.fromkeys(wanted):
-        target = root / f"{name}.{fmt}"
+        target = root / layout.report_file(name, fmt)
         if fmt in ("html", "pdf") and html is None:
             from clarion.report._html import render_html
 
@@ -54,3 +57,33 @@ def render_reports(
 
             written.append(write_atomic(target, notebook_bytes(data, title)))
     return written
+
+
+def write_reports(output_dir: str | Path, config: AnalysisConfig) -> list[Path]:
+    """Render the reports named by ``methods.report`` into a run's folder (a no-op when the config has none)."""
+    report = config.methods.report
+    if report is None:
+        return []
+    return render_reports(output_dir, name=report.name, title=report.title)
+
+
+def rerender_reports(run: str | Path, *, name: str | None = None, title: str | None = None) -> list[str]:
+    """Re-render the reports of the run at ``run`` (a folder or fsspec URI; checked against its manifest) and
+    commit them as part of that run (``clarion report``). Returns the locations written."""
+    loc = location(run)
+    written: list[Path] = []
+    with derived_run(run) as staging:
+        if not (staging / layout.ANALYSIS_FILE).is_file():
+            raise OutputError(f"{loc.uri}: no {layout.ANALYSIS_FILE} here; run an analysis first")
+        report = None
+        if (staging / layout.CONFIG_FILE).is_file():
+            try:
+                report = load_config(staging / layout.CONFIG_FILE).methods.report
+            except ClarionError:  # an unreadable saved config only loses the default name and title
+                report = None
+        written = render_reports(
+            staging,
+            name=name or (report.name if report else layout.REPORT_NAME),
+            title=title or (report.title if report else layout.REPORT_TITLE),
+        )
+    return [loc.display(path.relative_to(staging).as_posix()) for path in written]

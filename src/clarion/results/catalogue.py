@@ -1,13 +1,22 @@
-"""Bias metric catalogue for reports: full name, range, fair value, conventional band, plain-language reading.
+"""The one bias-metric catalogue: full name, formula, range, fair value, band, plain-language reading.
 
-Facet *d* is the facet value named in the table (the sensitive group); *a* is the rest of the rows.
-A metric is *flagged* when its value lies outside its band. Bands (documented in the report):
+The report, the model card and monitoring all read this module, so a metric value is flagged (or not) the
+same way everywhere. Facet *d* is the facet value named in the analysis (the sensitive group); *a* is the
+rest of the rows. A metric is *flagged* when its value lies outside its band ``[low, high]`` (edges inside).
 
-- DI (ratio of positive-prediction rates d/a): the four-fifths rule, flagged outside [0.8, 1.25].
-- CI (class imbalance): flagged when |CI| > 0.5, i.e. one side has fewer than 25% of the rows.
-- TE (difference of FN/FP ratios): flagged when |TE| > 0.5.
-- Other difference metrics (DPL, DPPL, DCA, DCR, DAR, DRR, AD, RD, SD, FT, CDDL, CDDPL): |value| > 0.1.
-- Divergences (KL, LP, TVD, KS, GE): value > 0.1; JS (bounded by ln 2): value > 0.05.
+Bands are conventions used in practice, not legal thresholds:
+
+- DI (ratio of positive-prediction rates d/a): [0.8, 1.25], the four-fifths rule of thumb and its reciprocal.
+- CI (class imbalance (n_a - n_d) / n): |CI| <= 0.5, i.e. flagged when one side has fewer than a quarter of
+  the rows. A tighter band (±0.1) would flag almost every minority group for being a minority; CI speaks of
+  representation, and below a quarter of the rows a group's estimates become noticeably less stable.
+- Differences of rates or proportions (DPL, DPPL, DAR, DRR, AD, RD, SD, FT, CDDL, CDDPL) and of
+  observed/predicted ratios (DCA, DCR): |value| <= 0.1, ten percentage points, a common rule of thumb.
+- TE (difference of FN/FP ratios, unbounded): |TE| <= 0.5, clarion's default (no published convention).
+- Divergences of the label distributions (KL, LP, TVD, KS): <= 0.1; JS (bounded by ln 2, about a quarter of KL
+  for close distributions): <= 0.05.
+- GE (generalized entropy, alpha = 2, of b = y_hat - y + 1): <= 0.1. With balanced errors GE is half the error
+  rate, so 0.1 is about one row in five wrongly predicted.
 
 This module is self-contained (standard library only) so the report notebook can embed its source.
 """
@@ -170,33 +179,47 @@ class MetricInfo:
     fair: float
     band: tuple[float, float]  # values inside [low, high] are within the convention
     reading: Callable[[float], str]
+    convention: str = ""  # why the band is where it is
+
+    def describe_band(self) -> str:
+        """The band in words: ``[0.8, 1.25]``, ``at most 0.1`` (lower edge at the fair value of a distance)."""
+        low, high = self.band
+        if low == self.fair == 0.0 and self.value_range.startswith("[0"):
+            return f"at most {high:g}"
+        return f"[{low:g}, {high:g}]"
+
+
+_RATE_GAP = "difference of rates within ten percentage points, a common rule of thumb"
+_DISTANCE = "distance between the label distributions of the facet and the rest at most 0.1, clarion's default"
 
 
 def _diff(code: str, name: str, stage: str, formula: str, rng: str, reading: Callable[[float], str]) -> MetricInfo:
-    return MetricInfo(code, name, stage, formula, rng, 0.0, (-0.1, 0.1), reading)
+    return MetricInfo(code, name, stage, formula, rng, 0.0, (-0.1, 0.1), reading, _RATE_GAP)
 
 
-def _div(code: str, name: str, formula: str, rng: str, limit: float = 0.1) -> MetricInfo:
-    return MetricInfo(code, name, "pre_training", formula, rng, 0.0, (0.0, limit), _read_divergence)
+def _div(code: str, name: str, formula: str, rng: str, limit: float = 0.1, convention: str = _DISTANCE) -> MetricInfo:
+    return MetricInfo(code, name, "pre_training", formula, rng, 0.0, (0.0, limit), _read_divergence, convention)
 
 
 METRICS: dict[str, MetricInfo] = {
     m.code: m
     for m in (
         MetricInfo("CI", "Class Imbalance", "pre_training", "(n_a - n_d) / (n_a + n_d)", "[-1, 1]", 0.0,
-                   (-0.5, 0.5), _read_ci),
+                   (-0.5, 0.5), _read_ci, "each side holds at least a quarter of the rows"),
         _diff("DPL", "Difference in Positive Proportions in Labels", "pre_training", "q_a - q_d", "[-1, 1]", _read_dpl),
         _div("KL", "Kullback-Leibler Divergence", "Σ P_a ln(P_a / P_d)", "[0, ∞)"),
-        _div("JS", "Jensen-Shannon Divergence", "½ [KL(P_a‖M) + KL(P_d‖M)]", "[0, ln 2)", 0.05),
+        _div("JS", "Jensen-Shannon Divergence", "½ [KL(P_a‖M) + KL(P_d‖M)]", "[0, ln 2)", 0.05,
+             "JS at most 0.05 (bounded by ln 2, about a quarter of KL for close distributions), clarion's default"),
         _div("LP", "L-p Norm (p = 2)", "(Σ |P_a - P_d|²)^½", "[0, √2)"),
         _div("TVD", "Total Variation Distance", "½ Σ |P_a - P_d|", "[0, 1)"),
         MetricInfo("KS", "Kolmogorov-Smirnov Distance", "pre_training", "max |P_a - P_d|", "[0, 1]", 0.0,
-                   (0.0, 0.1), _read_ks),
+                   (0.0, 0.1), _read_ks, _DISTANCE),
         _diff("CDDL", "Conditional Demographic Disparity in Labels", "pre_training", "Σ_i n_i DD_i / n", "[-1, 1]",
               _read_cdd("labels")),
         _diff("DPPL", "Difference in Positive Proportions in Predicted Labels", "post_training", "q'_a - q'_d",
               "[-1, 1]", _read_dppl),
-        MetricInfo("DI", "Disparate Impact", "post_training", "q'_d / q'_a", "[0, ∞)", 1.0, (0.8, 1.25), _read_di),
+        MetricInfo("DI", "Disparate Impact", "post_training", "q'_d / q'_a", "[0, ∞)", 1.0, (0.8, 1.25), _read_di,
+                   "four-fifths rule of thumb and its reciprocal"),
         _diff("DCA", "Difference in Conditional Acceptance", "post_training", "n_a(1)/n'_a(1) - n_d(1)/n'_d(1)",
               "(-∞, ∞)", _read_ratio_gap("ratio of observed to predicted positives", "the rest")),
         _diff("DCR", "Difference in Conditional Rejection", "post_training", "n_d(0)/n'_d(0) - n_a(0)/n'_a(0)",
@@ -212,12 +235,14 @@ METRICS: dict[str, MetricInfo] = {
         _diff("SD", "Specificity Difference", "post_training", "TN_d/(TN_d+FP_d) - TN_a/(TN_a+FP_a)", "[-1, 1]",
               _read_gap("specificity", "the facet")),
         MetricInfo("TE", "Treatment Equality", "post_training", "FN_d/FP_d - FN_a/FP_a", "(-∞, ∞)", 0.0, (-0.5, 0.5),
-                   _read_ratio_gap("ratio of false negatives to false positives", "the facet")),
+                   _read_ratio_gap("ratio of false negatives to false positives", "the facet"),
+                   "difference of FN/FP ratios within ±0.5, clarion's default (no published convention)"),
         _diff("CDDPL", "Conditional Demographic Disparity in Predicted Labels", "post_training", "Σ_i n_i DD'_i / n",
               "[-1, 1]", _read_cdd("predictions")),
         _diff("FT", "Flip Test", "post_training", "(F+ - F-) / n_d", "[-1, 1]", _read_ft),
         MetricInfo("GE", "Generalized Entropy (α = 2)", "post_training", "½ CV² of b_i = ŷ_i - y_i + 1", "[0, 0.5]",
-                   0.0, (0.0, 0.1), _read_ge),
+                   0.0, (0.0, 0.1), _read_ge,
+                   "at most 0.1: with balanced errors GE is half the error rate (about one row in five wrong)"),
     )
 }  # fmt: skip
 
