@@ -42,17 +42,23 @@ def resolve(ref: str | int | None, columns: Sequence[str], key: str) -> str | No
     return ref
 
 
-def column_roles(config: AnalysisConfig, columns: list[str], label_column: str | None = None) -> ColumnRoles:
+def column_roles(
+    config: AnalysisConfig,
+    columns: list[str],
+    label_column: str | None = None,
+    predicted_label_column: str | None = None,
+) -> ColumnRoles:
     """Resolve every role of ``config`` against the dataset's ``columns``.
 
-    ``label_column`` overrides the label's name (JSON data, where the label expression names a column).
+    ``label_column`` overrides the label's name (JSON data, where the label expression names a column);
+    ``predicted_label_column`` names the predicted-label column joined from a separate dataset.
     """
     json_data = config.dataset_type in JSON_TYPES
     label = label_column or (
         _json_name(config.label, columns) if json_data else resolve(config.label, columns, "label")
     )
-    predicted = None
-    if config.predicted_label is not None and config.predicted_label_dataset_uri is None:
+    predicted = predicted_label_column
+    if predicted is None and config.predicted_label is not None and config.predicted_label_dataset_uri is None:
         predicted = (
             _json_name(config.predicted_label, columns)
             if json_data

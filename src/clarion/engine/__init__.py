@@ -1,16 +1,24 @@
-"""Engines run an analysis plan: ``local`` (one process, default) or ``spark``."""
+"""Engines run an analysis plan: ``local`` (one process, default) or ``spark``.
+
+Both run the same core (``clarion.engine.core``); the engine modules are imported when a run starts,
+so ``import clarion`` stays light and pyspark stays optional.
+"""
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clarion.config import AnalysisConfig
 from clarion.config.load import load_config_and_raw
 from clarion.data import DEFAULT_CHUNK_ROWS
 from clarion.engine.plan import AnalysisPlan, make_plan
-from clarion.errors import ConfigError
+from clarion.errors import ConfigError, NotSupportedError
 from clarion.progress import set_quiet
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 ENGINES = ("local", "spark")
 
@@ -22,7 +30,7 @@ def run_analysis(
     output_dir: str | Path,
     engine: str = "local",
     spark_master: str | None = None,
-    spark_session: Any = None,
+    spark_session: SparkSession | None = None,
     quiet: bool | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
 ) -> dict[str, Any]:
@@ -40,11 +48,14 @@ def run_analysis(
     if data_uri is None and not isinstance(config, (AnalysisConfig, dict)):
         data_uri = _relative_to_config(parsed.dataset_uri, config)
     plan: AnalysisPlan = make_plan(parsed, data_uri)
+    # The engines (numpy, scikit-learn, the predictors; pyspark) load when a run starts, not on import clarion.
     if engine == "local":
         from clarion.engine.local import run_local
 
         return run_local(plan, raw, output_dir, chunk_rows=chunk_rows)
     if engine == "spark":
+        if importlib.util.find_spec("pyspark") is None:
+            raise NotSupportedError("engine spark: pyspark is not installed (pip install 'clarion[spark]')")
         from clarion.engine.spark import run_spark
 
         return run_spark(plan, raw, output_dir, master=spark_master, session=spark_session)

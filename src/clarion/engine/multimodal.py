@@ -1,4 +1,4 @@
-"""Text and image explanations in the local engine (methods.shap.text_config / image_config).
+"""Text and image explanations (methods.shap.text_config / image_config).
 
 Text: the rows are explained unit by unit (spaCy units of every non-numeric feature column, the
 other columns as players too); local values go to explanations_shap/out.jsonl and
@@ -9,6 +9,7 @@ heat maps are written as JPEG files under explanations_shap/.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,22 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_numeric_dtype
 
+from clarion.config import AnalysisConfig
 from clarion.engine.plan import AnalysisPlan
 from clarion.errors import ConfigError, NotSupportedError
+from clarion.explain.baseline import baseline_from_config
+from clarion.explain.image import HttpImagePredictor, PredictImages, explain_images, list_image_files, read_image
+from clarion.explain.text import TextShapResult, check_text_config, explain_text
+from clarion.explain.text_image_outputs import (
+    image_kernel_shap_section,
+    text_kernel_shap_section,
+    write_image_out_jsonl,
+    write_text_out_jsonl,
+)
+from clarion.predictors import CallableModel
 from clarion.progress import progress_bar
+
+Predict = Callable[[pd.DataFrame], np.ndarray]
 
 SHAP_DIR = "explanations_shap"
 
@@ -28,20 +42,8 @@ def text_columns_of(rows: pd.DataFrame) -> list[str]:
     return [c for c in rows.columns if not is_numeric_dtype(rows[c].dtype) or rows[c].dtype == bool]
 
 
-def explain_text_rows(
-    plan: AnalysisPlan,
-    rows: pd.DataFrame,
-    joinsource: pd.Series | None,
-    predict: Any,
-    names: tuple[str, ...],
-    output_dir: Path,
-    seed: int,
-) -> dict[str, Any]:
-    """The ``kernel_shap`` section for a text run; writes out.jsonl when local values are saved."""
-    from clarion.explain.baseline import baseline_from_config
-    from clarion.explain.text import check_text_config, explain_text
-    from clarion.explain.text_image_outputs import text_kernel_shap_section, write_text_out_jsonl
-
+def explain_texts(plan: AnalysisPlan, rows: pd.DataFrame, predict: Predict, names: Sequence[str]) -> TextShapResult:
+    """Kernel SHAP of every text row (feature columns only), unit by unit; the plan from ``default_rng(seed)``."""
     shap = plan.config.methods.shap
     assert shap is not None and shap.text_config is not None
     check_text_config(shap.text_config)
@@ -53,12 +55,12 @@ def explain_text_rows(
         baseline = baseline_from_config(
             shap,
             rows,
-            np.random.default_rng(seed),
+            np.random.default_rng(plan.seed),
             features_expr=plan.config.features,
             dataset_type=plan.config.dataset_type,
         )
     with progress_bar("Explaining texts (Kernel SHAP)", total=len(rows)) as advance:
-        result = explain_text(
+        return explain_text(
             rows,
             columns,
             shap.text_config,
@@ -66,28 +68,32 @@ def explain_text_rows(
             predict,
             names,
             shap.num_samples,
-            np.random.default_rng(seed),
+            np.random.default_rng(plan.seed),
             advance,
             use_logit=shap.use_logit,
         )
+
+
+def write_text_explanations(
+    plan: AnalysisPlan, result: TextShapResult, joinsource: pd.Series | None, directory: Path
+) -> dict[str, Any]:
+    """The ``kernel_shap`` section of a text run; writes ``directory/out.jsonl`` when local values are saved."""
+    shap = plan.config.methods.shap
+    assert shap is not None and shap.text_config is not None
     if shap.save_local_shap_values:
         join = None if joinsource is None else joinsource.tolist()
-        write_text_out_jsonl(output_dir / SHAP_DIR / "out.jsonl", result, join)
+        write_text_out_jsonl(directory / "out.jsonl", result, join)
     return text_kernel_shap_section(result, shap.agg_method, shap.text_config.max_top_tokens)
 
 
 def run_images(plan: AnalysisPlan, output_dir: Path) -> dict[str, Any]:
     """The ``explanations`` section for an image dataset; writes heat maps and out.jsonl."""
-    from clarion.explain.image import explain_images, list_image_files, read_image
-    from clarion.explain.text_image_outputs import image_kernel_shap_section, write_image_out_jsonl
-
     config = plan.config
     shap = config.methods.shap
     if shap is None or shap.image_config is None:
         raise ConfigError("methods.shap.image_config: required for dataset_type application/x-image")
     if config.methods.pre_training_bias or config.methods.post_training_bias or config.methods.pdp:
         raise NotSupportedError("methods: image datasets support shap (with image_config) only, as in Clarify")
-    seed = shap.seed if shap.seed is not None else 0
     files = list_image_files(plan.data_uri)
     baseline = read_image(shap.baseline) if isinstance(shap.baseline, str) else None
     predict = image_predict_function(config)
@@ -99,7 +105,7 @@ def run_images(plan: AnalysisPlan, output_dir: Path) -> dict[str, Any]:
             predict,
             config.predictor.label_headers if config.predictor and config.predictor.label_headers else None,
             shap.num_samples,
-            np.random.default_rng(seed),
+            np.random.default_rng(plan.seed),
             out_dir,
             baseline=baseline,
             probability_threshold=config.effective_probability_threshold,
@@ -110,20 +116,16 @@ def run_images(plan: AnalysisPlan, output_dir: Path) -> dict[str, Any]:
     return {"kernel_shap": image_kernel_shap_section(result)}
 
 
-def image_predict_function(config: Any) -> Any:
+def image_predict_function(config: AnalysisConfig) -> PredictImages:
     """(n, H, W, 3) uint8 images -> model answers: an HTTP endpoint, or a Python callable."""
     predictor = config.predictor
     if predictor is None:
         raise ConfigError("predictor: required to explain images")
     if predictor.endpoint_url:
-        from clarion.explain.image import HttpImagePredictor
-
         content_type = predictor.content_type if predictor.content_type in ("image/png", "image/jpeg") else "image/jpeg"
         probability = predictor.probability if isinstance(predictor.probability, str) else None
         return HttpImagePredictor(predictor.endpoint_url, content_type, probability=probability)
     if predictor.model_callable:
-        from clarion.predictors import CallableModel
-
         return CallableModel.from_spec(predictor.model_callable).function
     raise NotSupportedError(
         "predictor: image models are called through endpoint_url or model_callable (a function of an image array)"

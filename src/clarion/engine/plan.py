@@ -34,6 +34,12 @@ class AnalysisPlan:
     def needs_model(self) -> bool:
         return self.predictions_for_bias or self.shap or self.pdp
 
+    @property
+    def seed(self) -> int:
+        """``methods.shap.seed`` (0 when unset): the row sample's keys, the baseline and the coalition plans."""
+        shap = self.config.methods.shap
+        return shap.seed if shap is not None and shap.seed is not None else 0
+
 
 def make_plan(config: AnalysisConfig, data_uri: str | None) -> AnalysisPlan:
     """Check that clarion can run ``config`` and decide the dataset location (argument over ``dataset_uri``)."""
@@ -55,7 +61,19 @@ def make_plan(config: AnalysisConfig, data_uri: str | None) -> AnalysisPlan:
         raise ConfigError("methods: no analysis method requested (pre_training_bias, post_training_bias, shap, pdp)")
     if plan.needs_model and config.predictor is None:
         raise ConfigError("predictor: required for post_training_bias (without predicted_label), shap and pdp")
+    if plan.pre_training_bias or plan.post_training_bias:
+        _check_bias_keys(config)
     return plan
+
+
+def _check_bias_keys(config: AnalysisConfig) -> None:
+    for key, given in (
+        ("label", config.label is not None),
+        ("label_values_or_threshold", bool(config.label_values_or_threshold)),
+        ("facet", bool(config.facet)),
+    ):
+        if not given:
+            raise ConfigError(f"{key}: required for bias metrics")
 
 
 def _refuse_unsupported(config: AnalysisConfig) -> None:

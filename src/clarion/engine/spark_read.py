@@ -27,18 +27,23 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 import pandas as pd
+from pyspark.sql import functions as F
 
 from clarion.data.csv_reader import is_number, parse_csv_block
 from clarion.data.json_reader import json_columns, records_to_frame
 from clarion.data.options import ReadOptions
-from clarion.engine.local import bias_only_columns, read_options
+from clarion.engine.core import read_options
 from clarion.engine.plan import AnalysisPlan
+from clarion.engine.spark_session import executor_errors, run_job
 from clarion.errors import DataError, NotSupportedError
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
 
 FILE_COLUMN = "__clarion_file__"
 BLOCK_COLUMN = "__clarion_block__"
@@ -72,10 +77,8 @@ class SourceScan:
         return self.file_ranks[normalise_path(file)]
 
 
-def open_source(spark: Any, plan: AnalysisPlan, chunk_rows: int) -> tuple[Any, SourceScan]:
+def open_source(spark: SparkSession, plan: AnalysisPlan, chunk_rows: int) -> tuple[DataFrame, SourceScan]:
     """The dataset as a Spark DataFrame (lines, or Parquet columns, plus file and split start) and its scan."""
-    from pyspark.sql import functions as F
-
     c = plan.config
     if c.predicted_label_dataset_uri is not None:
         raise NotSupportedError("predicted_label_dataset_uri: not supported yet by the Spark engine")
@@ -107,10 +110,8 @@ def open_source(spark: Any, plan: AnalysisPlan, chunk_rows: int) -> tuple[Any, S
     return frame, SourceScan(c.dataset_type, options, names, usecols, ranks)
 
 
-def _names_from_first_line(spark: Any, first_file: str) -> tuple[str, ...]:
+def _names_from_first_line(spark: SparkSession, first_file: str) -> tuple[str, ...]:
     """Column names from the first file's first record (header row, or ``column_i`` for a data row)."""
-    from pyspark.sql import functions as F
-
     lines = (
         spark.read.text(first_file)
         .where(F.col("_metadata.file_block_start") == 0)
@@ -126,12 +127,8 @@ def _names_from_first_line(spark: Any, first_file: str) -> tuple[str, ...]:
     return tuple(f.strip() for f in fields)
 
 
-def with_exact_offsets(spark: Any, frame: Any, scan: SourceScan) -> tuple[SourceScan, int]:
+def with_exact_offsets(spark: SparkSession, frame: DataFrame, scan: SourceScan) -> tuple[SourceScan, int]:
     """Count the rows of every split and return the scan with exact offsets, and the total row count."""
-    from dataclasses import replace
-
-    from clarion.engine.spark_session import executor_errors, run_job
-
     if scan.dataset_type in TEXT_TYPES:
         counter = executor_errors(_count_split_rows)
         rows = run_job(
@@ -262,7 +259,6 @@ def _parquet_chunk(run: pd.DataFrame, scan: SourceScan, file: str) -> pd.DataFra
 
 __all__ = [
     "SourceScan",
-    "bias_only_columns",
     "iter_chunks",
     "normalise_path",
     "open_source",

@@ -18,8 +18,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+from pyspark.sql import SparkSession
+
 from clarion import errors
-from clarion.errors import ClarionError, NotSupportedError
+from clarion.errors import ClarionError
 
 T = TypeVar("T")
 
@@ -28,22 +30,16 @@ _MARKED = re.compile(re.escape(_MARK) + r"(\w+)\|(.*?)" + re.escape(_MARK), re.D
 _PANDAS_WARNING = "PySpark does not yet fully support pandas"
 
 
-def _require_pyspark() -> None:
-    try:
-        import pyspark  # noqa: F401
-    except ImportError:
-        raise NotSupportedError("engine spark: pyspark is not installed (pip install 'clarion[spark]')") from None
+def _ignore_pandas_version_warning() -> None:
     warnings.filterwarnings("ignore", message=_PANDAS_WARNING, category=FutureWarning)
 
 
-def spark_session(master: str | None = None, *, app_name: str = "clarion") -> Any:
+def spark_session(master: str | None = None, *, app_name: str = "clarion") -> SparkSession:
     """A SparkSession for ``master`` (``local[*]`` when None), quiet, with executors on this Python.
 
     When a session is already active it is returned as is (Spark allows one per process).
     """
-    _require_pyspark()
-    from pyspark.sql import SparkSession
-
+    _ignore_pandas_version_warning()
     # executors must run the Python that has clarion installed (local mode starts them from this env)
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     active = SparkSession.getActiveSession()
@@ -63,15 +59,12 @@ def spark_session(master: str | None = None, *, app_name: str = "clarion") -> An
 
 
 @contextmanager
-def session_for_run(master: str | None, session: Any) -> Iterator[Any]:
+def session_for_run(master: str | None, session: SparkSession | None) -> Iterator[SparkSession]:
     """The session to use: ``session`` if given (left running), else one started here and stopped after."""
+    _ignore_pandas_version_warning()
     if session is not None:
-        _require_pyspark()
         yield session
         return
-    _require_pyspark()
-    from pyspark.sql import SparkSession
-
     existed = SparkSession.getActiveSession() is not None
     spark = spark_session(master)
     try:
@@ -82,7 +75,7 @@ def session_for_run(master: str | None, session: Any) -> Iterator[Any]:
 
 
 @contextmanager
-def temporary_conf(spark: Any, settings: dict[str, str]) -> Iterator[None]:
+def temporary_conf(spark: SparkSession, settings: dict[str, str]) -> Iterator[None]:
     """Set runtime SQL settings for the duration of a run and restore the previous values."""
     previous = {key: spark.conf.get(key, None) for key in settings}
     for key, value in settings.items():

@@ -1,15 +1,16 @@
-"""What the Spark engine runs on executors: one function per pass, each a ``mapInPandas`` over partitions.
+"""What the Spark engine runs on executors: the core's per-chunk work, one ``mapInPandas`` per pass.
 
 Every function reads Arrow batches of the scanned dataset (see ``spark_read``), turns them into the
 same pandas chunks as the local reader, and emits pickled partial results, one row per chunk
 (``position``, ``payload``), that the driver merges:
 
-- ``pass_one``: bias counts and flip-test rows (with the model's predicted labels, the predictor
-  built on the executor from the config), plus the seeded row sample (needs exact positions);
-- ``explain_rows``: Kernel SHAP local values of every row, with the coalition plan drawn from a
+- ``pass_one``: ``(RunSpec, PassOne)`` of each chunk (the predictor, built on the executor from the
+  config, only gives post-training bias its predicted labels);
+- ``explain_rows``: a ``ShapPart`` per chunk, Kernel SHAP with the coalition plan drawn from a
   generator made from the seed for every chunk (as the local engine does), so values do not
   depend on the partitioning;
-- ``partial_dependence``: PDP over the row sample in one task.
+- ``dataset_rows``: the parsed chunks themselves (text runs explain every row in one task);
+- ``with_model``: one task that calls a function of the predictor (PDP, text SHAP) and returns its result.
 
 The predictor is built once per partition and used as a context manager (an HTTP predictor's
 concurrency is per executor task; a shadow endpoint starts and stops with the task).
@@ -18,41 +19,28 @@ concurrency is per executor task; a shadow endpoint starts and stops with the ta
 from __future__ import annotations
 
 import pickle
-from collections.abc import Iterator
-from contextlib import nullcontext
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
-import numpy as np
 import pandas as pd
+from pyspark import TaskContext
 
+from clarion.engine.core import (
+    PassOne,
+    RunSpec,
+    explain_chunk,
+    feature_names_hint,
+    model_predict,
+    output_names,
+    pass_one_chunk,
+    resolve_run,
+)
 from clarion.engine.plan import AnalysisPlan
 from clarion.engine.spark_read import SourceScan, iter_chunks
+from clarion.predictors import Predictor, build_predictor
 
 PAYLOAD_SCHEMA = "position long, payload binary"
-
-
-@dataclass(frozen=True)
-class PassOnePart:
-    """One chunk's share of pass 1."""
-
-    position: int
-    rows: int
-    roles: Any
-    spec: Any
-    counts: Any
-    flip_test: Any
-    sample: Any
-
-
-@dataclass(frozen=True)
-class ShapPart:
-    """Kernel SHAP values of one chunk, rows from ``position`` on, and the Spark partition it came from."""
-
-    position: int
-    partition: int
-    result: Any  # clarion.explain.ShapResult
-    joinsource: pd.Series | None
 
 
 def _emit(position: int, part: Any) -> pd.DataFrame:
@@ -64,90 +52,45 @@ def decode(rows: list[Any]) -> list[Any]:
     return [pickle.loads(bytes(r["payload"])) for r in sorted(rows, key=lambda r: r["position"])]
 
 
-def _predictor(plan: AnalysisPlan, needed: bool) -> Any:
+def _predictor(plan: AnalysisPlan, needed: bool) -> AbstractContextManager[Predictor | None]:
     if not needed:
         return nullcontext(None)
-    from clarion.engine.local import _feature_names_hint
-    from clarion.predictors import build_predictor
-
-    return build_predictor(plan.config, _feature_names_hint(plan))
+    return build_predictor(plan.config, feature_names_hint(plan))
 
 
-def pass_one(
-    batches: Iterator[pd.DataFrame], plan: AnalysisPlan, scan: SourceScan, seed: int, sample_capacity: int
-) -> Iterator[pd.DataFrame]:
-    """Bias counts, flip-test rows and row-sample candidates of each chunk of this partition."""
-    from clarion.engine.local import count_chunk, roles_and_spec, with_predicted_labels
-    from clarion.engine.sample import RowSample
-
-    want_sample = plan.shap or plan.pdp
+def pass_one(batches: Iterator[pd.DataFrame], plan: AnalysisPlan, scan: SourceScan) -> Iterator[pd.DataFrame]:
+    """``(RunSpec, PassOne)`` of each chunk of this partition."""
     with _predictor(plan, plan.predictions_for_bias) as predictor:
-        roles = spec = None
+        run: RunSpec | None = None
         for position, chunk in iter_chunks(batches, scan):
-            if roles is None:
-                roles, spec = roles_and_spec(plan, chunk)
-            if predictor is not None:
-                chunk = with_predicted_labels(plan, chunk, predictor.predict(chunk.loc[:, list(roles.features)]))
-            counts = flip = None
-            if spec is not None:
-                counts, flip = count_chunk(plan, chunk, roles, spec, position)
-            sample = None
-            if want_sample:
-                sample = RowSample.empty(sample_capacity).add(chunk.loc[:, list(roles.columns)], position, seed)
-            yield _emit(position, PassOnePart(position, len(chunk), roles, spec, counts, flip, sample))
+            run = run or resolve_run(plan, list(chunk.columns))
+            part: PassOne = pass_one_chunk(run, chunk, position, predictor, keep_outputs=False)
+            yield _emit(position, (run, part))
 
 
 def explain_rows(
-    batches: Iterator[pd.DataFrame],
-    plan: AnalysisPlan,
-    scan: SourceScan,
-    roles: Any,
-    baseline: pd.DataFrame,
-    seed: int,
+    batches: Iterator[pd.DataFrame], run: RunSpec, scan: SourceScan, baseline: pd.DataFrame
 ) -> Iterator[pd.DataFrame]:
     """Kernel SHAP values of every chunk of this partition (the model called from this executor)."""
-    from pyspark import TaskContext
-
-    from clarion.explain import explain_tabular
-    from clarion.predictors import model_outputs
-
-    shap_config = plan.config.methods.shap
-    features = list(roles.features)
     context = TaskContext.get()
     partition = context.partitionId() if context is not None else 0
-    with _predictor(plan, True) as predictor:
-
-        def predict(frame: pd.DataFrame) -> np.ndarray:
-            return model_outputs(predictor.predict(frame))[0]
-
+    with _predictor(run.plan, True) as predictor:
+        assert predictor is not None
+        predict = model_predict(predictor)
         names: tuple[str, ...] | None = None
         for position, chunk in iter_chunks(batches, scan):
-            if names is None:
-                names = tuple(model_outputs(predictor.predict(chunk[features].iloc[:1]))[1])
-            result = explain_tabular(
-                chunk[features].reset_index(drop=True),
-                baseline,
-                predict,
-                names,
-                shap_config,
-                np.random.default_rng(seed),  # the same coalition plan for every chunk, as locally
-            )
-            join = chunk[roles.joinsource].reset_index(drop=True) if roles.joinsource is not None else None
-            yield _emit(position, ShapPart(position, partition, result, join))
+            names = names or output_names(predictor, chunk[run.features])
+            yield _emit(position, explain_chunk(run, chunk, position, predict, names, baseline, partition=partition))
 
 
-def partial_dependence(
-    _: Any, plan: AnalysisPlan, rows: pd.DataFrame, global_shap: dict[str, float] | None
-) -> Iterator[pd.DataFrame]:
-    """The ``pdp`` section over the row sample, computed in one executor task."""
-    from clarion.explain.pdp import pdp_section
-    from clarion.predictors import model_outputs
+def dataset_rows(batches: Iterator[pd.DataFrame], scan: SourceScan) -> Iterator[pd.DataFrame]:
+    """The chunks of this partition as the local reader parses them."""
+    for position, chunk in iter_chunks(batches, scan):
+        yield _emit(position, chunk)
 
+
+def with_model(_: Any, plan: AnalysisPlan, task: Callable[[Predictor], Any]) -> Iterator[pd.DataFrame]:
+    """``task(predictor)`` in one executor task."""
     with _predictor(plan, True) as predictor:
-
-        def predict(frame: pd.DataFrame) -> np.ndarray:
-            return model_outputs(predictor.predict(frame))[0]
-
-        names = tuple(model_outputs(predictor.predict(rows.iloc[:1]))[1])
-        section = pdp_section(rows, predict, names, plan.config.methods.pdp, global_shap)
-    yield _emit(0, (names, section))
+        assert predictor is not None
+        yield _emit(0, task(predictor))

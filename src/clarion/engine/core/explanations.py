@@ -1,0 +1,192 @@
+"""The explanations step: Kernel SHAP over every row (pass two), text SHAP, and PDP over the row sample.
+
+The runner decides where chunks are explained and where the model is called; this module decides
+what is computed: the baseline (the config's rows or file, or clusters of the pass-one row sample,
+drawn with ``default_rng(seed)``), each chunk's values with a coalition plan from a fresh
+``default_rng(seed)`` (so values do not depend on the chunking), the aggregation into
+``kernel_shap`` and ``pdp``, and which files go to ``explanations_shap/``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+import numpy as np
+import pandas as pd
+
+from clarion.config.methods import PdpConfig
+from clarion.engine.core.passes import PassOne
+from clarion.engine.core.spec import RunSpec
+from clarion.engine.multimodal import explain_texts, write_text_explanations
+from clarion.engine.plan import AnalysisPlan
+from clarion.errors import DataError
+from clarion.explain import ShapResult, concat_results, explain_tabular, kernel_shap_section, pdp_section
+from clarion.explain.baseline import baseline_from_config, write_baseline_csv
+from clarion.explain.text import TextShapResult
+from clarion.predictors import Predictor, model_outputs
+from clarion.progress import progress_bar
+
+SHAP_DIR = "explanations_shap"
+BASELINE_FILE = "baseline.csv"
+
+Predict = Callable[[pd.DataFrame], np.ndarray]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ShapPart:
+    """Kernel SHAP values of one chunk (rows from dataset ``position`` on) and the partition it ran in."""
+
+    position: int
+    partition: int
+    result: ShapResult
+    joinsource: pd.Series | None
+
+
+class ExplainRunner(Protocol):
+    """Where pass two's chunks are explained and where the model is called."""
+
+    def explain_rows(self, run: RunSpec, result: PassOne, baseline: pd.DataFrame) -> list[ShapPart]:
+        """``explain_chunk`` over every chunk of the dataset (``result``: pass one's); parts in dataset order."""
+        ...
+
+    def all_rows(self, run: RunSpec) -> pd.DataFrame:
+        """Every row of the dataset, in order (text runs explain them in one call)."""
+        ...
+
+    def with_model(self, task: Callable[[Predictor], T]) -> T:
+        """``task(predictor)`` where the model can be called; its result comes back here."""
+        ...
+
+    def save_local_values(self, parts: list[ShapPart], values: ShapResult, directory: Path) -> None:
+        """Write the local SHAP values (``values``: all ``parts`` in order) under ``directory``."""
+        ...
+
+
+def model_predict(predictor: Predictor) -> Predict:
+    """DataFrame -> (n, K) float model outputs, the function explanations call."""
+
+    def predict(frame: pd.DataFrame) -> np.ndarray:
+        return model_outputs(predictor.predict(frame))[0]
+
+    return predict
+
+
+def output_names(predictor: Predictor, rows: pd.DataFrame) -> tuple[str, ...]:
+    """The model's output names (label headers or label0...), from one call on the first row."""
+    return tuple(model_outputs(predictor.predict(rows.iloc[:1]))[1])
+
+
+def shap_baseline(plan: AnalysisPlan, sample: pd.DataFrame) -> pd.DataFrame:
+    """The SHAP baseline: the config's rows or file, or clusters of the row sample (``default_rng(seed)``)."""
+    config = plan.config
+    assert config.methods.shap is not None
+    return baseline_from_config(
+        config.methods.shap,
+        sample,
+        np.random.default_rng(plan.seed),
+        features_expr=config.features,
+        dataset_type=config.dataset_type,
+    )
+
+
+def explain_chunk(
+    run: RunSpec,
+    chunk: pd.DataFrame,
+    position: int,
+    predict: Predict,
+    names: Sequence[str],
+    baseline: pd.DataFrame,
+    *,
+    partition: int = 0,
+    row_outputs: np.ndarray | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ShapPart:
+    """Kernel SHAP values of one chunk; the coalition plan comes from a fresh ``default_rng(seed)``."""
+    shap_config = run.plan.config.methods.shap
+    assert shap_config is not None
+    result = explain_tabular(
+        chunk[run.features].reset_index(drop=True),
+        baseline,
+        predict,
+        names,
+        shap_config,
+        np.random.default_rng(run.plan.seed),  # the same coalition plan for every chunk
+        progress,
+        row_outputs=row_outputs,
+    )
+    joinsource = run.roles.joinsource
+    join = chunk[joinsource].reset_index(drop=True) if joinsource is not None else None
+    return ShapPart(position, partition, result, join)
+
+
+def explanations(run: RunSpec, result: PassOne, runner: ExplainRunner, output_dir: str | Path) -> dict[str, Any]:
+    """The ``explanations`` object of analysis.json; writes the baseline and the local values."""
+    plan = run.plan
+    directory = Path(output_dir) / SHAP_DIR
+    section: dict[str, Any] = {}
+    global_shap = None
+    if plan.shap:
+        shap_config = plan.config.methods.shap
+        assert shap_config is not None
+        if shap_config.text_config is not None:
+            section["kernel_shap"] = _text_section(run, runner, result.output_names, directory)
+        else:
+            section["kernel_shap"] = _tabular_section(run, result, runner, directory)
+        first = next(iter(section["kernel_shap"].values()))
+        global_shap = first.get("global_shap_values")
+    if plan.pdp:
+        rows = result.sample.rows[run.features]
+        pdp_config = plan.config.methods.pdp
+        assert pdp_config is not None
+        task = functools.partial(_partial_dependence, rows, pdp_config, global_shap, result.output_names)
+        section["pdp"] = runner.with_model(task)
+    return section
+
+
+def _partial_dependence(
+    rows: pd.DataFrame,
+    pdp_config: PdpConfig,
+    global_shap: dict[str, float] | None,
+    names: tuple[str, ...] | None,
+    predictor: Predictor,
+) -> dict[str, Any]:
+    with progress_bar("Partial dependence", total=None, unit="features"):
+        found = names or output_names(predictor, rows)
+        return pdp_section(rows, model_predict(predictor), found, pdp_config, global_shap)
+
+
+def _tabular_section(run: RunSpec, result: PassOne, runner: ExplainRunner, directory: Path) -> dict[str, Any]:
+    shap_config = run.plan.config.methods.shap
+    assert shap_config is not None
+    baseline = shap_baseline(run.plan, result.sample.rows[run.features])
+    parts = runner.explain_rows(run, result, baseline)
+    if not parts:
+        raise DataError(f"{run.plan.data_uri}: the dataset is empty")
+    shap_result = concat_results([p.result for p in parts])
+    write_baseline_csv(baseline, directory / BASELINE_FILE)
+    if shap_config.save_local_shap_values:
+        runner.save_local_values(parts, shap_result, directory)
+    return kernel_shap_section(shap_result, shap_config.agg_method)
+
+
+def _text_section(
+    run: RunSpec, runner: ExplainRunner, names: tuple[str, ...] | None, directory: Path
+) -> dict[str, Any]:
+    """Text runs explain the whole dataset in one call (texts are few; the coalition plan is per unit count)."""
+    frame = runner.all_rows(run)
+    rows = frame[run.features]
+    joinsource = frame[run.roles.joinsource] if run.roles.joinsource is not None else None
+
+    text_result = runner.with_model(functools.partial(_explain_texts, run.plan, rows, names))
+    return write_text_explanations(run.plan, text_result, joinsource, directory)
+
+
+def _explain_texts(
+    plan: AnalysisPlan, rows: pd.DataFrame, names: tuple[str, ...] | None, predictor: Predictor
+) -> TextShapResult:
+    return explain_texts(plan, rows, model_predict(predictor), names or output_names(predictor, rows))

@@ -1,0 +1,110 @@
+"""Pass one: what one read of the dataset gathers, chunk by chunk, as mergeable partial results.
+
+Per chunk (rows at dataset positions ``position...``): the model's predictions (once; their
+predicted labels feed post-training bias, their outputs are kept for SHAP's f(x) where the runner
+asks), bias count tables, flip-test rows (only with FT), and the seeded row-sample candidates (for
+clustering a SHAP baseline and for PDP). ``PassOne.merge`` is associative and commutative because
+every piece carries row positions; only ``model_outputs`` must be merged in dataset order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import TypeVar
+
+import numpy as np
+import pandas as pd
+
+from clarion.bias import BiasCounts, FlipTestData, post_training_bias_section, pre_training_bias_section
+from clarion.engine.core.spec import PREDICTED_LABEL_COLUMN, RunSpec
+from clarion.engine.sample import RowSample
+from clarion.predictors import Predictor, model_outputs, predicted_labels
+
+SAMPLE_ROWS = 10_000
+
+Mergeable = TypeVar("Mergeable", BiasCounts, FlipTestData)
+
+
+@dataclass(frozen=True)
+class PassOne:
+    """Pass one's results over some rows: count, bias tables, flip-test rows, row sample, model outputs."""
+
+    rows: int = 0
+    counts: BiasCounts | None = None
+    flip_test: FlipTestData | None = None
+    sample: RowSample = field(default_factory=lambda: RowSample.empty(SAMPLE_ROWS))
+    model_outputs: tuple[np.ndarray, ...] = ()  # (n, K) per chunk, in dataset order
+    output_names: tuple[str, ...] | None = None
+
+    def merge(self, other: PassOne) -> PassOne:
+        """Both parts' rows; ``other``'s model outputs follow ``self``'s."""
+        return PassOne(
+            rows=self.rows + other.rows,
+            counts=_merged(self.counts, other.counts),
+            flip_test=_merged(self.flip_test, other.flip_test),
+            sample=self.sample.merge(other.sample),
+            model_outputs=self.model_outputs + other.model_outputs,
+            output_names=self.output_names or other.output_names,
+        )
+
+
+def _merged(a: Mergeable | None, b: Mergeable | None) -> Mergeable | None:
+    if a is None:
+        return b
+    return a if b is None else a.merge(b)
+
+
+def with_predicted_labels(chunk: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:
+    """``chunk`` with the model's predicted labels as the column post-training bias reads."""
+    return chunk.assign(**{PREDICTED_LABEL_COLUMN: labels})
+
+
+def pass_one_chunk(
+    run: RunSpec,
+    chunk: pd.DataFrame,
+    position: int,
+    predictor: Predictor | None,
+    *,
+    keep_outputs: bool,
+) -> PassOne:
+    """Pass one over one chunk whose first row is at dataset ``position``.
+
+    ``predictor`` is called when post-training bias needs predicted labels, or when ``keep_outputs``
+    and SHAP will reuse the model's outputs on these rows (None: no model in this pass).
+    """
+    plan = run.plan
+    part = PassOne(rows=len(chunk))
+    if predictor is not None and (plan.predictions_for_bias or (keep_outputs and plan.shap)):
+        predictions = predictor.predict(chunk.loc[:, run.features])
+        if plan.predictions_for_bias:
+            labels = predicted_labels(predictions, plan.config.effective_probability_threshold)
+            chunk = with_predicted_labels(chunk, labels)
+        if keep_outputs and plan.shap:
+            outputs, names = model_outputs(predictions)
+            part = replace(part, model_outputs=(outputs,), output_names=tuple(names))
+    if run.bias is not None:
+        counts = BiasCounts.from_frame(chunk, run.bias.columns, row_offset=position)
+        flip = None
+        if plan.post_training_bias and "FT" in run.bias.post_training_metrics:
+            flip = FlipTestData.from_frame(chunk, run.bias, run.features, row_offset=position)
+        part = replace(part, counts=counts, flip_test=flip)
+    if plan.shap or plan.pdp:
+        sample = RowSample.empty(SAMPLE_ROWS).add(chunk.loc[:, list(run.roles.columns)], position, plan.seed)
+        part = replace(part, sample=sample)
+    return part
+
+
+def bias_sections(run: RunSpec, result: PassOne) -> dict[str, object]:
+    """The pre- and post-training sections of analysis.json from the merged counts."""
+    plan = run.plan
+    sections: dict[str, object] = {}
+    if run.bias is None:
+        return sections
+    assert result.counts is not None
+    if plan.pre_training_bias:
+        sections["pre_training_bias_metrics"] = pre_training_bias_section(result.counts, run.bias)
+    if plan.post_training_bias:
+        sections["post_training_bias_metrics"] = post_training_bias_section(
+            result.counts, run.bias, flip_test=result.flip_test
+        )
+    return sections

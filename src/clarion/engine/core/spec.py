@@ -1,0 +1,135 @@
+"""The resolved run spec: a plan's column references resolved once against the reader's column names.
+
+Clarify names columns by name or zero-based index (``label``, ``facet[i].name_or_index``,
+``group_variable``, ``predicted_label``, ``joinsource_name_or_index``, ``excluded_columns``); for JSON
+data the label, predicted label and join source are JMESPath expressions whose results the reader
+names. Everything downstream (bias counts, flip test, SHAP, PDP, readers' column pruning) reads
+names from a ``RunSpec``, never the config's references.
+
+Two moments resolve them, with the same resolver (``clarion.data.roles.column_roles``):
+
+- ``header_roles(plan)``: before reading, when CSV ``headers`` are given (the columns to parse for a
+  bias-only run, the feature names an HTTP predictor's record template checks);
+- ``resolve_run(plan, columns)``: with the first chunk's column names, the run's spec.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from clarion.bias import BiasSpec, FacetSpec
+from clarion.data import ColumnRoles, ReadOptions, column_roles
+from clarion.data.roles import JSON_TYPES
+from clarion.engine.plan import AnalysisPlan
+
+PREDICTED_LABEL_COLUMN = "__clarion_predicted_label__"  # the model's predicted labels, added by pass one
+JOINED_PREDICTED_LABEL = "predicted_label"  # a separate predicted-label dataset's column, unless named
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """A plan with its columns resolved: roles of every column and the bias spec (None without bias)."""
+
+    plan: AnalysisPlan
+    roles: ColumnRoles
+    bias: BiasSpec | None
+
+    @property
+    def features(self) -> list[str]:
+        return list(self.roles.features)
+
+
+def joined_predicted_label(plan: AnalysisPlan) -> str | None:
+    """The column a separate predicted-label dataset is joined as (None without one)."""
+    c = plan.config
+    if c.predicted_label_dataset_uri is None:
+        return None
+    return c.predicted_label if isinstance(c.predicted_label, str) else JOINED_PREDICTED_LABEL
+
+
+def header_roles(plan: AnalysisPlan) -> ColumnRoles | None:
+    """Roles from the config's ``headers`` before any data is read (None for JSON data or without headers)."""
+    c = plan.config
+    if not c.headers or c.dataset_type in JSON_TYPES:
+        return None
+    return column_roles(c, list(c.headers))
+
+
+def bias_only_columns(plan: AnalysisPlan) -> tuple[str, ...] | None:
+    """For a CSV bias run without a model, the only columns worth parsing (None: all of them)."""
+    c = plan.config
+    if plan.needs_model or plan.shap or plan.pdp or c.dataset_type != "text/csv" or not c.headers:
+        return None
+    post = c.methods.post_training_bias
+    if post is not None and "FT" in post.methods:  # the flip test reads every feature
+        return None
+    roles = header_roles(plan)
+    assert roles is not None
+    needed = [roles.label, roles.predicted_label, roles.group, *roles.facets]
+    return tuple(name for name in c.headers if name in needed)
+
+
+def feature_names_hint(plan: AnalysisPlan) -> list[str] | None:
+    """Feature names known before reading (CSV headers minus non-feature columns); None when unknown."""
+    roles = header_roles(plan)
+    return None if roles is None else list(roles.features)
+
+
+def read_options(plan: AnalysisPlan, chunk_rows: int) -> ReadOptions:
+    """What the dataset readers (local and on Spark executors) need from the plan."""
+    c = plan.config
+    return ReadOptions(
+        dataset_type=c.dataset_type,
+        headers=tuple(c.headers) if c.headers else None,
+        features=c.features,
+        label=c.label,
+        predicted_label=c.predicted_label if c.predicted_label_dataset_uri is None else None,
+        joinsource=c.joinsource_name_or_index,
+        chunk_rows=chunk_rows,
+        usecols=bias_only_columns(plan),
+    )
+
+
+def resolve_run(plan: AnalysisPlan, columns: list[str]) -> RunSpec:
+    """Resolve the plan against a chunk's column names (the reader's names; a pruned CSV read keeps header order)."""
+    c = plan.config
+    columns = list(columns)
+    if bias_only_columns(plan):  # only some columns were parsed: references are to the full header list
+        headers = list(c.headers or [])
+        columns = headers + [name for name in columns if name not in headers]
+    joined = joined_predicted_label(plan)
+    roles = column_roles(c, columns, _json_label_column(plan, columns), joined if joined in columns else None)
+    bias = None
+    if plan.pre_training_bias or plan.post_training_bias:
+        bias = _bias_spec(plan, roles)
+    return RunSpec(plan=plan, roles=roles, bias=bias)
+
+
+def _json_label_column(plan: AnalysisPlan, columns: list[str]) -> str | None:
+    """JSON data names the label column by the last header when headers hold one extra name."""
+    c = plan.config
+    if c.dataset_type in JSON_TYPES and c.label is not None:
+        if isinstance(c.label, str) and c.label in columns:
+            return c.label
+        if c.headers and c.headers[-1] in columns:
+            return c.headers[-1]
+    return None
+
+
+def _bias_spec(plan: AnalysisPlan, roles: ColumnRoles) -> BiasSpec:
+    c = plan.config
+    assert roles.label is not None and c.label_values_or_threshold and c.facet  # checked by make_plan
+    predicted = PREDICTED_LABEL_COLUMN if plan.predictions_for_bias else roles.predicted_label
+    m = c.methods
+    return BiasSpec(
+        label=roles.label,
+        label_values=tuple(c.label_values_or_threshold),
+        facets=tuple(
+            FacetSpec(name=name, values=None if f.value_or_threshold is None else tuple(f.value_or_threshold))
+            for name, f in zip(roles.facets, c.facet, strict=True)
+        ),
+        group=roles.group,
+        predicted_label=predicted,
+        pre_training_metrics=tuple(m.pre_training_bias.methods) if m.pre_training_bias else (),
+        post_training_metrics=tuple(m.post_training_bias.methods) if m.post_training_bias else (),
+    )
