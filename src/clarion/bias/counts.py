@@ -6,18 +6,25 @@ first appears, and per column a ``ColumnSummary`` (dtype kind, first row's value
 type inference and every metric need, so chunks can be counted independently and merged
 (associative and commutative) before anything is binarised; the result equals one pass over all rows.
 Memory grows with the number of distinct tuples, never with the number of rows.
+
+Columns read as CSV text (``text_columns``, or the chunk's ``attrs[TEXT_COLUMNS_ATTR]`` set by the CSV
+reader) are counted by their raw texts; ``typed()`` then types each such column once over all its values
+(``clarion.bias.retype``), and turns the integers of a column that is float overall into floats, so that
+the typed counts equal those of one whole-file read whatever the chunk size.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from clarion.bias.retype import csv_column_types, dtype_kind
 from clarion.bias.spec import BiasColumns
+from clarion.data.options import TEXT_COLUMNS_ATTR
 from clarion.errors import DataError
 
 
@@ -43,19 +50,6 @@ MISSING: Any = _Missing()
 KINDS = ("bool", "int", "float", "object", "category")
 
 
-def dtype_kind(dtype: Any) -> str:
-    """The dtype family type inference cares about: bool, int, float, category or object (strings, mixed)."""
-    if isinstance(dtype, pd.CategoricalDtype):
-        return "category"
-    if pd.api.types.is_bool_dtype(dtype):
-        return "bool"
-    if pd.api.types.is_integer_dtype(dtype):
-        return "int"
-    if pd.api.types.is_float_dtype(dtype):
-        return "float"
-    return "object"
-
-
 def merge_kinds(a: str, b: str) -> str:
     """The kind of the concatenation of two columns: equal kinds stay, int with float is float, else object."""
     if a == b:
@@ -72,13 +66,15 @@ class ColumnSummary:
     kind: str
     first_row: int | None
     first_value: Any
+    text: bool = False  # raw CSV text, typed by ``BiasCounts.typed()``
 
     def merge(self, other: ColumnSummary) -> ColumnSummary:
         if other.first_row is not None and (self.first_row is None or other.first_row < self.first_row):
             first_row, first_value = other.first_row, other.first_value
         else:
             first_row, first_value = self.first_row, self.first_value
-        return ColumnSummary(merge_kinds(self.kind, other.kind), first_row, first_value)
+        kind = "object" if self.text or other.text else merge_kinds(self.kind, other.kind)
+        return ColumnSummary(kind, first_row, first_value, self.text or other.text)
 
 
 def _python_values(uniques: Any) -> list[Any]:
@@ -140,12 +136,22 @@ class BiasCounts:
     anchored: bool = True
 
     @classmethod
-    def from_frame(cls, chunk: pd.DataFrame, columns: BiasColumns, *, row_offset: int | None = None) -> BiasCounts:
+    def from_frame(
+        cls,
+        chunk: pd.DataFrame,
+        columns: BiasColumns,
+        *,
+        row_offset: int | None = None,
+        text_columns: Collection[str] | None = None,
+    ) -> BiasCounts:
         """Count one chunk; ``row_offset`` is the position of its first row in the whole dataset.
 
         Row positions only decide the order of first appearance (one-vs-rest facet entries, the first row's
         value). With ``row_offset`` every merge is commutative; without it a merge reads as "self, then other".
+        ``text_columns`` (default: the chunk's ``attrs[TEXT_COLUMNS_ATTR]``) hold raw CSV text.
         """
+        if text_columns is None:
+            text_columns = chunk.attrs.get(TEXT_COLUMNS_ATTR, ())
         anchored = row_offset is not None
         row_offset = row_offset or 0
         wanted = [columns.label, *columns.facets]
@@ -161,6 +167,7 @@ class BiasCounts:
                 kind=dtype_kind(series.dtype),
                 first_row=None if series.empty else row_offset,
                 first_value=MISSING if first is None or _is_null(first) else _python_values(np.array([first]))[0],
+                text=name in text_columns,
             )
         n = len(chunk)
         label_codes, label_values = _factorize(chunk[columns.label])
@@ -208,11 +215,48 @@ class BiasCounts:
 
     def _shifted(self, rows: int) -> BiasCounts:
         summaries = {
-            n: ColumnSummary(s.kind, None if s.first_row is None else s.first_row + rows, s.first_value)
+            n: replace(s, first_row=None if s.first_row is None else s.first_row + rows)
             for n, s in self.summaries.items()
         }
         first_seen = {f: {v: r + rows for v, r in seen.items()} for f, seen in self.first_seen.items()}
         return BiasCounts(self.columns, summaries, self.cells, first_seen, self.anchored)
+
+    def typed(self) -> BiasCounts:
+        """The counts with every text column typed over all its values, and ints of float columns as floats."""
+        maps: dict[str, Callable[[Any], Any]] = {}
+        summaries = dict(self.summaries)
+        for name, summary in self.summaries.items():
+            if summary.text:
+                counts = self.value_counts(name)
+                texts = [v for v in counts if v is not MISSING]
+                kind, mapping = csv_column_types(texts, has_missing=counts.get(MISSING, 0) > 0)
+                maps[name] = lambda v, m=mapping: m.get(v, v)
+                first = summary.first_value
+                summaries[name] = ColumnSummary(kind, summary.first_row, mapping.get(first, first))
+            elif summary.kind == "float":
+                maps[name] = _as_float
+                summaries[name] = ColumnSummary("float", summary.first_row, _as_float(summary.first_value))
+        if not maps:
+            return self
+        same = _identity
+        label, group, predicted = (
+            maps.get(c or "", same) for c in (self.columns.label, self.columns.group, self.columns.predicted_label)
+        )
+        cells = {}
+        first_seen = {}
+        for facet in self.columns.facets:
+            f_map = maps.get(facet, same)
+            table: dict[tuple[Any, Any, Any, Any], int] = {}
+            for (f, g, y, p), count in self.cells[facet].items():
+                key = (f_map(f), group(g), label(y), predicted(p))
+                table[key] = table.get(key, 0) + count
+            cells[facet] = table
+            seen: dict[Any, int] = {}
+            for value, row in self.first_seen[facet].items():
+                value = f_map(value)
+                seen[value] = min(row, seen.get(value, row))
+            first_seen[facet] = seen
+        return BiasCounts(self.columns, summaries, cells, first_seen, self.anchored)
 
     @property
     def row_count(self) -> int:
@@ -236,6 +280,17 @@ class BiasCounts:
         for key, count in self.cells[facet].items():
             result[key[index]] = result.get(key[index], 0) + count
         return result
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _as_float(value: Any) -> Any:
+    """An int (not a bool) as a float, as a float column holds it; anything else unchanged."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
 
 
 def merge_all(parts: list[BiasCounts]) -> BiasCounts:

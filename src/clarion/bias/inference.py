@@ -143,11 +143,28 @@ def _convert_like(first_value: Any, values: Sequence[Any]) -> list[Any]:
         return [target(v) for v in values]
     except ValueError as exc:
         if "invalid literal for int() with base 10" in str(exc):
-            return [float(v) for v in values]
-        raise BinariseError(
-            "'label' has not positive elements. Double-check if 'label' and 'positive_label_values'"
-            "have correct data-types or values."
-        ) from None
+            try:
+                return [float(v) for v in values]
+            except ValueError:
+                pass
+    except TypeError:
+        pass
+    raise BinariseError(
+        f"{_listed(values)} match no value of the column, whose values are {_kind_name(first_value)} "
+        f"(e.g. {first_value!r})"
+    )
+
+
+def _listed(values: Sequence[Any]) -> str:
+    return "[" + ", ".join(repr(v) for v in values) + "]"
+
+
+def _kind_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "booleans"
+    if isinstance(value, (int, float)):
+        return "numbers"
+    return "texts"
 
 
 def _matching(present: list[Any], values: Sequence[Any]) -> frozenset[Any]:

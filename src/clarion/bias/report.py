@@ -212,39 +212,109 @@ def _failing(message: str) -> Callable[[], float]:
     return fail
 
 
+LABEL_FREE = frozenset({"CI", "DPPL", "DI", "CDDPL", "FT"})  # metrics that do not read the observed label
+GROUP_METRICS = ("CDDL", "CDDPL")
+
+
 def _section(
     counts: BiasCounts,
     spec: BiasSpec,
     codes: Sequence[str],
     build: Callable[[str, FacetSpec, Binarisation, ResolvedLabel], Callable[[], float]],
 ) -> dict[str, Any]:
+    """One section; metrics that cannot mean anything get value null and an error naming the config key.
+
+    Positive label values matching no row fail every metric reading the observed label (a 0.0 there would
+    read as "no bias"); a facet entry matching no row (or every row) fails all its metrics.
+    """
     label_error: str | None = None
     label: ResolvedLabel | None = None
     try:
         label = resolve_label(counts, spec)
         label_description = label.binarisation.description
     except BinariseError as exc:
-        label_error, label_description = str(exc), _joined(spec.label_values)
+        label_error, label_description = f"label_values_or_threshold: {exc}", _joined(spec.label_values)
+    no_positive = None
+    if label is not None and not any(counts.value_counts(spec.label).get(v, 0) for v in label.binarisation.positive):
+        no_positive = (
+            f"label_values_or_threshold: {_listed(spec.label_values)} match no row of label column {spec.label!r}"
+        )
     facets: dict[str, list[dict[str, Any]]] = {}
-    for facet in spec.facets:
+    for index, facet in enumerate(spec.facets):
         entries = []
         for binarisation in resolve_facet(counts, facet):
+            entry_error = binarisation.error and f"facet[{index}].value_or_threshold: {binarisation.error}"
+            entry_error = entry_error or _empty_facet_error(counts, facet, index, binarisation)
             metrics = []
             for code in sorted(codes):
                 if label is None:
                     compute = _failing(label_error or "")
-                elif binarisation.error is not None:
-                    compute = _failing(binarisation.error)
+                elif entry_error is not None:
+                    compute = _failing(entry_error)
+                elif no_positive is not None and code not in LABEL_FREE:
+                    compute = _failing(no_positive)
                 else:
                     compute = build(code, facet, binarisation, label)
                 metrics.append(metric_entry(code, compute))
             entries.append({"value_or_threshold": binarisation.description, "metrics": metrics})
         facets[facet.name] = entries
-    return {"label": spec.label, "label_value_or_threshold": label_description, "facets": facets}
+    section: dict[str, Any] = {"label": spec.label, "label_value_or_threshold": label_description, "facets": facets}
+    section.update(empty_cell_notes(counts, codes))
+    return section
+
+
+def _listed(values: Sequence[Any] | None) -> str:
+    return "[" + ", ".join(repr(v) for v in values or ()) + "]"
+
+
+def _empty_facet_error(counts: BiasCounts, facet: FacetSpec, index: int, entry: Binarisation) -> str | None:
+    """An error when facet d (the entry's rows) or facet a (the others) holds no row."""
+    n_d = n_a = 0
+    for value, count in counts.value_counts(facet.name).items():
+        if value in entry.positive:
+            n_d += count
+        else:
+            n_a += count
+    if n_d and n_a:
+        return None
+    key = f"facet[{index}].value_or_threshold"
+    if facet.values is None:
+        what = "empty cells" if not entry.positive else f"value {entry.description!r}"
+        where = f"facet[{index}]: {what} of column {facet.name!r}"
+        return f"{where} match no row" if not n_d else f"{where} match every row, so no row is left to compare with"
+    if not n_d:
+        return f"{key}: {_listed(facet.values)} match no row of column {facet.name!r}"
+    return f"{key}: {_listed(facet.values)} match every row of column {facet.name!r}, so no row is left to compare with"
+
+
+def empty_cell_notes(counts: BiasCounts, codes: Sequence[str]) -> dict[str, Any]:
+    """clarion's notes on empty cells (only when there are some), beside Clarify's keys.
+
+    ``clarion_empty_cells``: rows with an empty cell per counted column. As in smclarify an empty label or
+    predicted label is negative and an empty facet cell is outside facet d (one-vs-rest gives it its own
+    entry). ``clarion_rows_excluded``: rows left out of CDDL / CDDPL because their group_variable cell is
+    empty (no group to condition on).
+    """
+    columns = counts.columns
+    named = [columns.label, *columns.facets, columns.group, columns.predicted_label]
+    empty = {}
+    for name in dict.fromkeys(n for n in named if n is not None):
+        missing = counts.value_counts(name).get(MISSING, 0)
+        if missing:
+            empty[name] = missing
+    notes: dict[str, Any] = {}
+    if empty:
+        notes["clarion_empty_cells"] = empty
+    if columns.group is not None and empty.get(columns.group):
+        excluded = {code: empty[columns.group] for code in GROUP_METRICS if code in codes}
+        if excluded:
+            notes["clarion_rows_excluded"] = excluded
+    return notes
 
 
 def pre_training_bias_section(counts: BiasCounts, spec: BiasSpec) -> dict[str, Any]:
     """The ``pre_training_bias_metrics`` object for ``spec.pre_training_metrics``."""
+    counts = counts.typed()
 
     tables: dict[tuple[str, int], FacetTable] = {}
 
@@ -262,6 +332,7 @@ def post_training_bias_section(
     counts: BiasCounts, spec: BiasSpec, flip_test: FlipTestData | None = None
 ) -> dict[str, Any]:
     """The ``post_training_bias_metrics`` object for ``spec.post_training_metrics``; FT needs ``flip_test``."""
+    counts = counts.typed()
     predicted: Binarisation | None = None
     predicted_error = ""
     tables: dict[tuple[str, int], FacetTable] = {}

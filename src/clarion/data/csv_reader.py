@@ -1,66 +1,106 @@
 """text/csv in chunks: quote-aware byte blocks of whole records, each parsed by pandas' C reader.
 
-Column names: ``headers`` from the config; a first line equal to those headers is a header row and
-skipped. Without ``headers`` the first line is the header row, unless every field of it is a number,
-in which case the columns are ``column_0``, ``column_1``, ... (Clarify's naming). A row with too many
-or too few fields is a DataError naming the file and line.
+Column names: ``headers`` from the config. The first record is a header row, and never data, when its
+fields (a UTF-8 byte-order mark removed, spaces trimmed) equal ``headers`` up to letter case and order;
+a permuted header row is read by name (each column gets the config name it carries in the file) and
+the chunks come in ``headers`` order. A first record naming at least half of the columns but not all of
+them is refused (DataError listing both). Without ``headers`` the first record is the header row, unless
+every field of it is a number, in which case the columns are ``column_0``, ``column_1``, ... (Clarify's
+naming). Every record must have as many fields as there are columns, whichever columns are parsed; an
+offending record is a DataError naming ``file:line``. gzip files (``.gz``, or gzip magic bytes) are read
+through fsspec; a Parquet file met here is a DataError naming it.
+
+``text_columns`` are kept as the text pandas' parser read (object dtype, empty and NA cells null), so that
+their type can be decided once over the whole column (see ``clarion.bias.retype``), whatever the chunking.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-import fsspec
 import pandas as pd
 
-from clarion.data.options import ReadOptions
-from clarion.data.sources import DataFile
+from clarion.data.options import TEXT_COLUMNS_ATTR, ReadOptions
+from clarion.data.sources import DataFile, open_binary, open_text
 from clarion.errors import DataError
 
-_LINE_IN_MESSAGE = re.compile(r"line (\d+)")
+BOM = b"\xef\xbb\xbf"
+PARQUET_MAGIC = b"PAR1"
+
+
+@dataclass(frozen=True)
+class CsvLayout:
+    """How one file's records map to columns: ``names`` in file order, whether line 1 is a header row."""
+
+    names: list[str]
+    has_header_row: bool
+    order: list[str] | None = None  # column order of the chunks when it differs from ``names``
 
 
 def csv_chunks(data_file: DataFile, options: ReadOptions) -> Iterator[pd.DataFrame]:
     first_fields = _first_csv_fields(data_file)
     if first_fields is None:
         return
-    headers = list(options.headers) if options.headers else None
-    if headers is not None:
-        has_header_row = [f.strip() for f in first_fields] == headers
-        names = headers
-        if len(first_fields) != len(headers):
-            raise DataError(
-                f"{data_file.name}:1: headers in config do not match the number of columns in the dataset "
-                f"({len(headers)} headers, {len(first_fields)} columns)"
-            )
-    elif all(is_number(f) for f in first_fields):
-        has_header_row = False
-        names = [f"column_{i}" for i in range(len(first_fields))]
-    else:
-        has_header_row = True
-        names = [f.strip() for f in first_fields]
+    layout = csv_layout(first_fields, options.headers, data_file.name)
+    names = layout.names
     usecols = None
     if options.usecols is not None:
-        # the last column stays, so rows with too few fields are still found
-        usecols = [n for n in names if n in options.usecols or n == names[-1]]
-    frames = _csv_frames(data_file, names, has_header_row, options.chunk_rows, usecols)
-    yield from _exact_chunks(frames, options.chunk_rows)
+        usecols = [n for n in names if n in options.usecols]
+    text_columns = [n for n in (options.text_columns or ()) if n in names and (usecols is None or n in usecols)]
+    frames = _csv_frames(data_file, layout, options.chunk_rows, usecols, text_columns)
+    if layout.order is not None:
+        order = [n for n in layout.order if usecols is None or n in usecols]
+        frames = (frame[order] for frame in frames)
+    for chunk in _exact_chunks(frames, options.chunk_rows):
+        if text_columns:
+            chunk.attrs[TEXT_COLUMNS_ATTR] = tuple(text_columns)
+        yield chunk
+
+
+def csv_layout(first_fields: Sequence[str], headers: Sequence[str] | None, file_name: str) -> CsvLayout:
+    """Decide the column names of a file from its first record and the config's ``headers``."""
+    fields = [f.strip() for f in first_fields]
+    if headers is None:
+        if all(is_number(f) for f in fields):
+            return CsvLayout([f"column_{i}" for i in range(len(fields))], has_header_row=False)
+        return CsvLayout(fields, has_header_row=True)
+    headers = list(headers)
+    if fields == headers:
+        return CsvLayout(headers, has_header_row=True)
+    by_folded = {h.casefold(): h for h in headers}
+    folded = [f.casefold() for f in fields]
+    if len(fields) == len(headers) and sorted(folded) == sorted(by_folded) and len(set(folded)) == len(folded):
+        names = [by_folded[f] for f in folded]
+        return CsvLayout(names, has_header_row=True, order=None if names == headers else headers)
+    named = sum(f in by_folded for f in folded)
+    if named and named * 2 >= len(fields) and not all(is_number(f) for f in fields):
+        raise DataError(
+            f"{file_name}:1: the header row {list(first_fields)} does not match headers in the config {headers}"
+        )
+    if len(first_fields) != len(headers):
+        raise DataError(
+            f"{file_name}:1: headers in config do not match the number of columns in the dataset "
+            f"({len(headers)} headers, {len(first_fields)} columns)"
+        )
+    return CsvLayout(headers, has_header_row=False)
 
 
 def _csv_frames(
-    data_file: DataFile, names: list[str], has_header_row: bool, chunk_rows: int, usecols: list[str] | None
+    data_file: DataFile, layout: CsvLayout, chunk_rows: int, usecols: list[str] | None, text_columns: list[str]
 ) -> Iterator[pd.DataFrame]:
     try:
-        with fsspec.open(data_file.uri, "rb") as handle:
-            for first_line, block in _record_blocks(handle, chunk_rows, skip_first_record=has_header_row):
-                yield parse_csv_block(block, names, data_file.name, first_line, usecols)
+        with open_binary(data_file) as handle:
+            for first_line, block in _record_blocks(handle, chunk_rows, skip_first_record=layout.has_header_row):
+                yield parse_csv_block(
+                    block, layout.names, data_file.name, first_line, usecols, text_columns=text_columns
+                )
     except UnicodeDecodeError as exc:
         raise DataError(f"{data_file.name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except OSError as exc:
+    except (OSError, EOFError) as exc:
         raise DataError(f"{data_file.name}: cannot read CSV: {exc}") from None
 
 
@@ -88,9 +128,11 @@ def _record_blocks(handle: Any, chunk_rows: int, *, skip_first_record: bool) -> 
 
     A block ends at a newline outside double quotes (RFC 4180 quoting: a record continues over line
     breaks while its quotes are unbalanced), so records never straddle blocks. Block sizes come from
-    the average line length of the first megabyte.
+    the average line length of the first megabyte. A leading UTF-8 byte-order mark is dropped.
     """
     head = handle.read(1 << 20)
+    if head.startswith(BOM):
+        head = head[len(BOM) :]
     if not head:
         return
     block_bytes = max(1 << 16, int(len(head) / max(head.count(b"\n"), 1) * chunk_rows))
@@ -151,45 +193,94 @@ def _last_record_end(buffer: bytes) -> int:
 
 
 def parse_csv_block(
-    block: bytes, names: list[str], file_name: str, first_line: int, usecols: list[str] | None = None
+    block: bytes,
+    names: list[str],
+    file_name: str,
+    first_line: int,
+    usecols: list[str] | None = None,
+    *,
+    text_columns: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """Parse one block with pandas; a row with too many or too few fields is a DataError naming its line."""
+    """Parse one block with pandas; a record with too many or too few fields is a DataError naming its line.
+
+    pandas pads short records with nulls and ignores extra fields when only some columns are parsed, so
+    field counts are checked here whatever ``usecols`` is (see ``_field_counts_doubtful``).
+    """
+    dtype = {name: object for name in text_columns} or None
+    parsed = None if usecols is None else [n for n in names if n in usecols or n == names[-1]]
     try:
         frame = pd.read_csv(
             io.BytesIO(block),
             header=None,
             names=names,
-            usecols=usecols,
+            usecols=parsed,
+            dtype=dtype,
             skip_blank_lines=True,
             low_memory=False,
             encoding="utf-8",
         )
     except pd.errors.ParserError as exc:
-        match = _LINE_IN_MESSAGE.search(str(exc))
-        line = first_line + int(match.group(1)) - 1 if match else first_line
-        detail = _LINE_IN_MESSAGE.sub(f"line {line}", str(exc).split("C error: ")[-1].strip())
-        raise DataError(f"{file_name}:{line}: {detail}") from None
+        _check_records(block, len(names), file_name, first_line)
+        raise DataError(f"{file_name}:{first_line}: cannot parse CSV: {_pandas_detail(exc)}") from None
     except ValueError as exc:
         raise DataError(f"{file_name}:{first_line}: cannot parse CSV: {exc}") from None
-    if len(names) > 1 and frame.iloc[:, -1].isna().any():
-        _check_field_counts(block.decode("utf-8"), len(names), file_name, first_line)
+    if _field_counts_doubtful(block, names, frame, partial=usecols is not None):
+        _check_records(block, len(names), file_name, first_line)
+    if usecols is not None and names[-1] not in usecols:
+        frame = frame.drop(columns=[names[-1]])
     return frame
 
 
-def _check_field_counts(text: str, expected: int, file_name: str, first_line: int) -> None:
-    """pandas pads short rows with missing values; find a row that really has too few fields."""
-    reader = csv.reader(io.StringIO(text))
-    line = first_line
-    for record in reader:
-        if record and len(record) != expected:
-            raise DataError(f"{file_name}:{line}: Expected {expected} fields in line {line}, saw {len(record)}")
-        line = first_line + reader.line_num
+def _field_counts_doubtful(block: bytes, names: list[str], frame: pd.DataFrame, *, partial: bool) -> bool:
+    """Whether some record may have a wrong field count (then every record is checked).
+
+    A short record leaves the last column null (it is always parsed). With every column parsed pandas
+    refuses long records itself; with some, a block without quotes has exactly ``len(names) - 1`` commas
+    per record, and a quoted block is parsed whole once more.
+    """
+    if len(names) > 1 and frame[names[-1]].isna().any():
+        return True
+    if not partial:
+        return False
+    if b'"' not in block:
+        return block.count(b",") != (len(names) - 1) * len(frame)
+    try:
+        pd.read_csv(io.BytesIO(block), header=None, names=names, dtype=object, skip_blank_lines=True)
+    except pd.errors.ParserError:
+        return True
+    return False
+
+
+def _pandas_detail(exc: Exception) -> str:
+    return str(exc).split("C error: ")[-1].strip()
+
+
+def _check_records(block: bytes, expected: int, file_name: str, first_line: int) -> None:
+    """Walk the block record by record: a wrong field count or an unterminated quote names its line."""
+    text = block.decode("utf-8")
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    start = first_line
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            reason = "unterminated quoted field" if "end of data" in str(exc) or "EOF" in str(exc) else str(exc)
+            raise DataError(f"{file_name}:{start}: {reason}") from None
+        if record and not (len(record) == 1 and record[0] in ("", "\r")) and len(record) != expected:
+            raise DataError(f"{file_name}:{start}: Expected {expected} fields in line {start}, saw {len(record)}")
+        start = first_line + reader.line_num
 
 
 def _first_csv_fields(data_file: DataFile) -> list[str] | None:
-    """The first non-empty record of the file (a header row or the first data row)."""
+    """The first non-empty record of the file (a header row or the first data row), BOM removed."""
     try:
-        with fsspec.open(data_file.uri, "rt", encoding="utf-8", newline="") as handle:
+        with open_binary(data_file) as raw:
+            magic = raw.read(4)
+        if magic == PARQUET_MAGIC:
+            raise DataError(f"{data_file.name}: a Parquet file in a text/csv dataset (dataset_type is text/csv)")
+        with open_text(data_file) as handle:
             for record in csv.reader(handle):
                 if record and any(field.strip() for field in record):
                     return record
@@ -197,7 +288,7 @@ def _first_csv_fields(data_file: DataFile) -> list[str] | None:
         raise DataError(f"{data_file.name}:1: not UTF-8 text ({exc.reason})") from None
     except csv.Error as exc:
         raise DataError(f"{data_file.name}:1: cannot parse CSV: {exc}") from None
-    except OSError as exc:
+    except (OSError, EOFError) as exc:
         raise DataError(f"{data_file.name}: cannot read: {exc}") from None
     return None
 

@@ -1,9 +1,12 @@
 """application/jsonlines and application/json: features, label and other columns by JMESPath.
 
-The ``features`` expression gives the feature list, named by ``headers`` (when ``headers`` has one more
-entry than there are features, its last entry names the label, as Clarify's guide says), else
-``column_0``...; ``label``, ``predicted_label`` and ``joinsource`` are expressions, each giving one
-column named by the expression (or the label header).
+The ``features`` expression gives the features of a record: a list, named by position from ``headers``
+(when ``headers`` has one more entry than there are features, its last entry names the label, as
+Clarify's guide says), else ``column_0``...; or an object, whose keys are the names (matched to
+``headers`` by name, letter case ignored, and put in ``headers`` order; keys that disagree with
+``headers`` are a DataError listing both). ``label``, ``predicted_label`` and ``joinsource`` are
+expressions, each giving one column named by the expression (or the label header). Files may be gzip
+compressed.
 """
 
 from __future__ import annotations
@@ -12,12 +15,11 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-import fsspec
 import jmespath
 import pandas as pd
 
 from clarion.data.options import ReadOptions
-from clarion.data.sources import DataFile
+from clarion.data.sources import DataFile, open_text
 from clarion.errors import DataError
 
 
@@ -65,10 +67,17 @@ def records_to_frame(
     rows: list[list[object]] = []
     extra_values: list[list[object]] = [[] for _ in columns.extras]
     width: int | None = None
+    keys: list[str] | None = None
     for index, record in enumerate(records):
         if columns.features is not None:
             values = columns.features.search(record)
-            if not isinstance(values, list):
+            if isinstance(values, dict):
+                if keys is None:
+                    keys = list(values)
+                elif set(values) != set(keys):
+                    raise DataError(f"{where(index)}: expected the features {keys}, got {list(values)}")
+                values = [values[k] for k in keys]
+            elif not isinstance(values, list) or keys is not None:
                 raise DataError(f"{where(index)}: features expression {options.features!r} found no list")
             if width is None:
                 width = len(values)
@@ -77,10 +86,18 @@ def records_to_frame(
             rows.append(values)
         for slot, (_, expression) in zip(extra_values, columns.extras, strict=True):
             slot.append(expression.search(record))
-    names, label_name = _feature_names(width or 0, options)
+    label_name = None
+    if keys is not None:
+        names = keys
+        order = _named_order(keys, options, where(0))
+    else:
+        names, label_name = _feature_names(width or 0, options)
+        order = None
     frame = (
         pd.DataFrame(rows, columns=names) if columns.features is not None else pd.DataFrame(index=range(len(records)))
     )
+    if order is not None:
+        frame = frame.rename(columns=dict(zip(names, order[0], strict=True)))[order[1]]
     for (name, _), values in zip(columns.extras, extra_values, strict=True):
         if label_name is not None and name == options.label:
             name = label_name
@@ -88,10 +105,25 @@ def records_to_frame(
     return frame
 
 
+def _named_order(keys: list[str], options: ReadOptions, where: str) -> tuple[list[str], list[str]] | None:
+    """(config name of each key, column order) when ``headers`` names the features; None without headers."""
+    headers = list(options.headers or [])
+    if not headers:
+        return None
+    by_folded = {h.casefold(): h for h in headers}
+    folded = [k.casefold() for k in keys]
+    if len(set(folded)) == len(folded) and all(f in by_folded for f in folded):
+        names = [by_folded[f] for f in folded]
+        rest = [h for h in headers if h not in names]
+        if not rest or (len(rest) == 1 and options.label is not None):
+            return names, [h for h in headers if h in names]
+    raise DataError(f"{where}: the features' names {keys} do not match headers in the config {headers}")
+
+
 def jsonlines_chunks(data_file: DataFile, options: ReadOptions) -> Iterator[pd.DataFrame]:
     columns = json_columns(options)
     try:
-        with fsspec.open(data_file.uri, "rt", encoding="utf-8") as handle:
+        with open_text(data_file, newline=None) as handle:
             for lines in _numbered_batches(handle, options.chunk_rows):
                 records = []
                 for number, line in lines:
@@ -103,7 +135,7 @@ def jsonlines_chunks(data_file: DataFile, options: ReadOptions) -> Iterator[pd.D
                 yield records_to_frame(records, columns, options, places.__getitem__)
     except UnicodeDecodeError as exc:
         raise DataError(f"{data_file.name}: not UTF-8 text ({exc.reason})") from None
-    except OSError as exc:
+    except (OSError, EOFError) as exc:
         raise DataError(f"{data_file.name}: cannot read: {exc}") from None
 
 
@@ -124,11 +156,13 @@ def _numbered_batches(lines: Iterable[str], size: int) -> Iterator[list[tuple[in
 def json_chunks(data_file: DataFile, options: ReadOptions) -> Iterator[pd.DataFrame]:
     """A whole JSON document: ``features`` gives a 2-D list; ``label`` etc. give one list each."""
     try:
-        with fsspec.open(data_file.uri, "rt", encoding="utf-8") as handle:
+        with open_text(data_file, newline=None) as handle:
             document = json.load(handle)
     except json.JSONDecodeError as exc:
         raise DataError(f"{data_file.name}:{exc.lineno}: invalid JSON: {exc.msg}") from None
-    except OSError as exc:
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{data_file.name}: not UTF-8 text ({exc.reason})") from None
+    except (OSError, EOFError) as exc:
         raise DataError(f"{data_file.name}: cannot read: {exc}") from None
     columns = json_columns(options)
     matrix = columns.features.search(document) if columns.features is not None else None

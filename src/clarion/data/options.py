@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DEFAULT_CHUNK_ROWS = 200_000
+TEXT_COLUMNS_ATTR = "clarion_text_columns"  # DataFrame.attrs key: columns a reader left as raw CSV text
 
 
 @dataclass(frozen=True)
@@ -19,3 +20,4 @@ class ReadOptions:
     joinsource: str | int | None = None
     chunk_rows: int = DEFAULT_CHUNK_ROWS
     usecols: tuple[str, ...] | None = None  # CSV only: parse just these columns (names from headers)
+    text_columns: tuple[str, ...] | None = None  # CSV only: keep these columns as read (text; typed later)

@@ -24,7 +24,7 @@ __all__ = ["DEFAULT_CHUNK_ROWS", "ReadOptions", "read_chunks"]
 
 def read_chunks(uri: str, options: ReadOptions) -> Iterator[pd.DataFrame]:
     """Yield the dataset at ``uri`` (file, directory of part files, fsspec URI) as DataFrame chunks."""
-    files = list_files(uri)
+    files = list_files(uri, options.dataset_type)
     readers = {
         "text/csv": csv_chunks,
         "application/jsonlines": jsonlines_chunks,
