@@ -32,7 +32,7 @@ from clarion.engine.core import (
     pass_one_chunk,
     read_options,
     resolve_run,
-    write_outputs,
+    write_run,
 )
 from clarion.engine.plan import AnalysisPlan
 from clarion.errors import DataError
@@ -40,25 +40,26 @@ from clarion.explain import ShapResult
 from clarion.explain.outputs import write_local_values_csv
 from clarion.predictors import Predictor, build_predictor
 from clarion.progress import progress_bar
+from clarion.results import layout
 
 T = TypeVar("T")
-LOCAL_VALUES_FILE = "out.csv"
 
 
 def run_local(
     plan: AnalysisPlan, raw_config: dict[str, Any], output_dir: str | Path, *, chunk_rows: int
 ) -> dict[str, Any]:
     """Run ``plan`` in this process and write the outputs; returns the analysis.json document."""
-    if plan.images:
-        analysis = analyse_images(plan, output_dir)
-    else:
+
+    def compute(folder: Path) -> dict[str, Any]:
+        if plan.images:
+            return analyse_images(plan, folder)
         with ExitStack() as stack:
             predictor = None
             if plan.needs_model:
                 predictor = stack.enter_context(build_predictor(plan.config, feature_names_hint(plan)))
-            analysis = analyse(plan, LocalRunner(plan, predictor, chunk_rows), output_dir)
-    write_outputs(output_dir, plan, analysis, raw_config)
-    return analysis
+            return analyse(plan, LocalRunner(plan, predictor, chunk_rows), folder)
+
+    return write_run(output_dir, plan, raw_config, compute)
 
 
 class LocalRunner:
@@ -106,10 +107,10 @@ class LocalRunner:
     def with_model(self, task: Callable[[Predictor], T]) -> T:
         return task(self._model())
 
-    def save_local_values(self, parts: list[ShapPart], values: ShapResult, directory: Path) -> None:
+    def save_local_values(self, parts: list[ShapPart], values: ShapResult, output: Path) -> None:
         joins = [p.joinsource for p in parts if p.joinsource is not None]
         joinsource = pd.concat(joins, ignore_index=True) if joins else None
-        write_local_values_csv(directory / LOCAL_VALUES_FILE, values, joinsource)
+        write_local_values_csv(output / layout.LOCAL_SHAP_CSV, values, joinsource)
 
     def _model(self) -> Predictor:
         assert self.predictor is not None, "the plan needs a model"

@@ -31,10 +31,9 @@ from clarion.explain.text_image_outputs import (
 )
 from clarion.predictors import CallableModel
 from clarion.progress import progress_bar
+from clarion.results import layout
 
 Predict = Callable[[pd.DataFrame], np.ndarray]
-
-SHAP_DIR = "explanations_shap"
 
 
 def text_columns_of(rows: pd.DataFrame) -> list[str]:
@@ -75,14 +74,14 @@ def explain_texts(plan: AnalysisPlan, rows: pd.DataFrame, predict: Predict, name
 
 
 def write_text_explanations(
-    plan: AnalysisPlan, result: TextShapResult, joinsource: pd.Series | None, directory: Path
+    plan: AnalysisPlan, result: TextShapResult, joinsource: pd.Series | None, output: Path
 ) -> dict[str, Any]:
-    """The ``kernel_shap`` section of a text run; writes ``directory/out.jsonl`` when local values are saved."""
+    """The ``kernel_shap`` section of a text run; writes the local attributions into the run folder ``output``."""
     shap = plan.config.methods.shap
     assert shap is not None and shap.text_config is not None
     if shap.save_local_shap_values:
         join = None if joinsource is None else joinsource.tolist()
-        write_text_out_jsonl(directory / "out.jsonl", result, join)
+        write_text_out_jsonl(output / layout.LOCAL_SHAP_JSONL, result, join)
     return text_kernel_shap_section(result, shap.agg_method, shap.text_config.max_top_tokens)
 
 
@@ -97,7 +96,7 @@ def run_images(plan: AnalysisPlan, output_dir: Path) -> dict[str, Any]:
     files = list_image_files(plan.data_uri)
     baseline = read_image(shap.baseline) if isinstance(shap.baseline, str) else None
     predict = image_predict_function(config)
-    out_dir = output_dir / SHAP_DIR
+    out_dir = output_dir / layout.SHAP_DIR
     with progress_bar("Explaining images (Kernel SHAP)", total=len(files), unit="images") as advance:
         result = explain_images(
             files,
@@ -112,7 +111,7 @@ def run_images(plan: AnalysisPlan, output_dir: Path) -> dict[str, Any]:
             progress=advance,
         )
     if shap.save_local_shap_values:
-        write_image_out_jsonl(out_dir / "out.jsonl", result)
+        write_image_out_jsonl(output_dir / layout.LOCAL_SHAP_JSONL, result)
     return {"kernel_shap": image_kernel_shap_section(result)}
 
 

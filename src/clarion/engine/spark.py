@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pandas as pd
 
 from clarion.data.atomic import write_with
-from clarion.engine.core import PassOne, RunSpec, ShapPart, analyse, merge_pass_one, write_outputs
+from clarion.engine.core import PassOne, RunSpec, ShapPart, analyse, merge_pass_one, write_run
 from clarion.engine.plan import AnalysisPlan
 from clarion.engine.spark_read import SourceScan, open_source, with_exact_offsets
 from clarion.engine.spark_session import executor_errors, run_job, session_for_run, temporary_conf
@@ -44,6 +44,7 @@ from clarion.explain import ShapResult
 from clarion.explain.outputs import local_values_frame
 from clarion.predictors import Predictor
 from clarion.progress import progress_bar
+from clarion.results import layout
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -61,15 +62,17 @@ def run_spark(
 ) -> dict[str, Any]:
     """Run ``plan`` on Spark (``session``, or a session for ``master``) and write the outputs; returns analysis.json."""
     _refuse_unsupported(plan)
-    with session_for_run(master, session) as spark:
-        with temporary_conf(spark, {"spark.sql.execution.arrow.maxRecordsPerBatch": str(ARROW_BATCH_ROWS)}):
-            frame, scan = open_source(spark, plan, ARROW_BATCH_ROWS)
-            if plan.shap or plan.pdp:
-                with progress_bar("Counting rows per split", total=None):
-                    scan, _ = with_exact_offsets(spark, frame, scan)
-            analysis = analyse(plan, SparkRunner(plan, spark, frame, scan), output_dir)
-    write_outputs(output_dir, plan, analysis, raw_config)
-    return analysis
+
+    def compute(folder: Path) -> dict[str, Any]:
+        with session_for_run(master, session) as spark:
+            with temporary_conf(spark, {"spark.sql.execution.arrow.maxRecordsPerBatch": str(ARROW_BATCH_ROWS)}):
+                frame, scan = open_source(spark, plan, ARROW_BATCH_ROWS)
+                if plan.shap or plan.pdp:
+                    with progress_bar("Counting rows per split", total=None):
+                        scan, _ = with_exact_offsets(spark, frame, scan)
+                return analyse(plan, SparkRunner(plan, spark, frame, scan), folder)
+
+    return write_run(output_dir, plan, raw_config, compute)
 
 
 def _refuse_unsupported(plan: AnalysisPlan) -> None:
@@ -122,8 +125,8 @@ class SparkRunner:
         )
         return decode([collected[0].iloc[0]])[0]
 
-    def save_local_values(self, parts: list[ShapPart], values: ShapResult, directory: Path) -> None:
-        write_part_files(directory, parts)
+    def save_local_values(self, parts: list[ShapPart], values: ShapResult, output: Path) -> None:
+        write_part_files(output / layout.SHAP_DIR, parts)
 
 
 def write_part_files(directory: Path, parts: list[ShapPart]) -> list[Path]:

@@ -3,7 +3,6 @@ the explanations step and the run sequence. Runners only say where chunks run an
 """
 
 from clarion.engine.core.explanations import (
-    SHAP_DIR,
     ExplainRunner,
     ShapPart,
     explain_chunk,
@@ -13,7 +12,7 @@ from clarion.engine.core.explanations import (
     shap_baseline,
 )
 from clarion.engine.core.passes import SAMPLE_ROWS, PassOne, bias_sections, pass_one_chunk
-from clarion.engine.core.run import Runner, analyse, analyse_images, merge_pass_one, write_outputs
+from clarion.engine.core.run import Runner, analyse, analyse_images, merge_pass_one, write_run
 from clarion.engine.core.spec import (
     PREDICTED_LABEL_COLUMN,
     RunSpec,
@@ -28,7 +27,6 @@ from clarion.engine.core.spec import (
 __all__ = [
     "PREDICTED_LABEL_COLUMN",
     "SAMPLE_ROWS",
-    "SHAP_DIR",
     "ExplainRunner",
     "PassOne",
     "Runner",
@@ -50,5 +48,5 @@ __all__ = [
     "read_options",
     "resolve_run",
     "shap_baseline",
-    "write_outputs",
+    "write_run",
 ]

@@ -29,9 +29,7 @@ from clarion.explain.baseline import baseline_from_config, write_baseline_csv
 from clarion.explain.text import TextShapResult
 from clarion.predictors import Predictor, model_outputs
 from clarion.progress import progress_bar
-
-SHAP_DIR = "explanations_shap"
-BASELINE_FILE = "baseline.csv"
+from clarion.results import layout
 
 Predict = Callable[[pd.DataFrame], np.ndarray]
 T = TypeVar("T")
@@ -62,8 +60,8 @@ class ExplainRunner(Protocol):
         """``task(predictor)`` where the model can be called; its result comes back here."""
         ...
 
-    def save_local_values(self, parts: list[ShapPart], values: ShapResult, directory: Path) -> None:
-        """Write the local SHAP values (``values``: all ``parts`` in order) under ``directory``."""
+    def save_local_values(self, parts: list[ShapPart], values: ShapResult, output: Path) -> None:
+        """Write the local SHAP values (``values``: all ``parts`` in order) into the run folder ``output``."""
         ...
 
 
@@ -127,16 +125,16 @@ def explain_chunk(
 def explanations(run: RunSpec, result: PassOne, runner: ExplainRunner, output_dir: str | Path) -> dict[str, Any]:
     """The ``explanations`` object of analysis.json; writes the baseline and the local values."""
     plan = run.plan
-    directory = Path(output_dir) / SHAP_DIR
+    output = Path(output_dir)
     section: dict[str, Any] = {}
     global_shap = None
     if plan.shap:
         shap_config = plan.config.methods.shap
         assert shap_config is not None
         if shap_config.text_config is not None:
-            section["kernel_shap"] = _text_section(run, runner, result.output_names, directory)
+            section["kernel_shap"] = _text_section(run, runner, result.output_names, output)
         else:
-            section["kernel_shap"] = _tabular_section(run, result, runner, directory)
+            section["kernel_shap"] = _tabular_section(run, result, runner, output)
         first = next(iter(section["kernel_shap"].values()))
         global_shap = first.get("global_shap_values")
     if plan.pdp:
@@ -160,7 +158,7 @@ def _partial_dependence(
         return pdp_section(rows, model_predict(predictor), found, pdp_config, global_shap)
 
 
-def _tabular_section(run: RunSpec, result: PassOne, runner: ExplainRunner, directory: Path) -> dict[str, Any]:
+def _tabular_section(run: RunSpec, result: PassOne, runner: ExplainRunner, output: Path) -> dict[str, Any]:
     shap_config = run.plan.config.methods.shap
     assert shap_config is not None
     baseline = shap_baseline(run.plan, result.sample.rows[run.features])
@@ -168,22 +166,20 @@ def _tabular_section(run: RunSpec, result: PassOne, runner: ExplainRunner, direc
     if not parts:
         raise DataError(f"{run.plan.data_uri}: the dataset is empty")
     shap_result = concat_results([p.result for p in parts])
-    write_baseline_csv(baseline, directory / BASELINE_FILE)
+    write_baseline_csv(baseline, output / layout.BASELINE_CSV)
     if shap_config.save_local_shap_values:
-        runner.save_local_values(parts, shap_result, directory)
+        runner.save_local_values(parts, shap_result, output)
     return kernel_shap_section(shap_result, shap_config.agg_method)
 
 
-def _text_section(
-    run: RunSpec, runner: ExplainRunner, names: tuple[str, ...] | None, directory: Path
-) -> dict[str, Any]:
+def _text_section(run: RunSpec, runner: ExplainRunner, names: tuple[str, ...] | None, output: Path) -> dict[str, Any]:
     """Text runs explain the whole dataset in one call (texts are few; the coalition plan is per unit count)."""
     frame = runner.all_rows(run)
     rows = frame[run.features]
     joinsource = frame[run.roles.joinsource] if run.roles.joinsource is not None else None
 
     text_result = runner.with_model(functools.partial(_explain_texts, run.plan, rows, names))
-    return write_text_explanations(run.plan, text_result, joinsource, directory)
+    return write_text_explanations(run.plan, text_result, joinsource, output)
 
 
 def _explain_texts(

@@ -1,12 +1,13 @@
 """One run of an analysis, whatever the runner: pass one, the bias sections, the explanations step, the outputs.
 
 A runner (``LocalRunner``, ``SparkRunner``) says where chunks are read and computed and how partial
-results travel; ``analyse`` says what is computed, in which order, from the merged results.
+results travel; ``analyse`` says what is computed, in which order, from the merged results;
+``write_run`` writes the files every run has.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -14,9 +15,10 @@ from clarion.engine.core.explanations import ExplainRunner, explanations
 from clarion.engine.core.passes import PassOne, bias_sections
 from clarion.engine.core.spec import RunSpec
 from clarion.engine.multimodal import run_images
-from clarion.engine.outputs import write_analysis, write_reports
 from clarion.engine.plan import AnalysisPlan
 from clarion.errors import DataError
+from clarion.report.render import write_reports
+from clarion.results.write import write_analysis
 
 VERSION = "1.0"
 
@@ -54,9 +56,20 @@ def analyse_images(plan: AnalysisPlan, output_dir: str | Path) -> dict[str, Any]
     return {"version": VERSION, "explanations": run_images(plan, Path(output_dir))}
 
 
-def write_outputs(
-    output_dir: str | Path, plan: AnalysisPlan, analysis: dict[str, Any], raw_config: dict[str, Any]
-) -> None:
-    """The config copy, analysis.json (last but for the reports) and the reports ``methods.report`` asks for."""
-    write_analysis(output_dir, analysis, raw_config)
-    write_reports(output_dir, plan.config)
+def write_run(
+    output_dir: str | Path,
+    plan: AnalysisPlan,
+    raw_config: dict[str, Any],
+    compute: Callable[[Path], dict[str, Any]],
+) -> dict[str, Any]:
+    """Run ``compute(folder)`` (it writes the explanation files and returns analysis.json's document), then write
+    the config copy, analysis.json and the reports into ``output_dir``.
+
+    Callers that want a run committed as a whole (the CLI, the processor, jobs) pass a staging folder of
+    ``clarion.results.staged_run`` as ``output_dir``.
+    """
+    folder = Path(output_dir)
+    analysis = compute(folder)
+    write_analysis(folder, analysis, raw_config)
+    write_reports(folder, plan.config)
+    return analysis
