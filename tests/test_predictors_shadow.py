@@ -14,7 +14,7 @@ except ImportError:  # pragma: no cover
     from predictors_fixtures import abalone_pipeline
 
 from clarion.config import load_config
-from clarion.errors import NotSupportedError, PredictorError
+from clarion.errors import ConfigError, PredictorError
 from clarion.predictors import ShadowEndpoint, build_predictor
 
 
@@ -125,12 +125,23 @@ def test_server_never_ready_times_out_and_is_killed():
     assert wait_gone(pids) == []
 
 
-def test_sagemaker_names_without_clarion_keys_explain_what_to_do():
-    with pytest.raises(NotSupportedError) as info:
-        build_predictor(
-            config({"model_name": "my-model", "instance_type": "ml.m5.xlarge", "initial_instance_count": 1}), ["a"]
-        )
-    assert str(info.value).startswith("predictor.model_name: clarion cannot reach SageMaker model 'my-model'")
-    assert "predictor.endpoint_url" in str(info.value) and "predictor.model_uri" in str(info.value)
-    with pytest.raises(NotSupportedError, match="predictor.endpoint_name: clarion cannot reach SageMaker endpoint"):
-        build_predictor(config({"endpoint_name": "ep"}), ["a"])
+def test_sagemaker_names_without_boto3_say_what_to_install(monkeypatch):
+    import clarion.predictors.sagemaker as sagemaker
+
+    monkeypatch.setattr(sagemaker, "boto3", None)  # as where the clarion[aws] extra is not installed
+    live = build_predictor(config({"endpoint_name": "ep"}), ["a"])
+    with pytest.raises(ConfigError) as info:
+        with live:
+            pass
+    assert str(info.value) == (
+        "predictor.endpoint_name: calling SageMaker needs boto3: install clarion[aws] (pip install 'clarion[aws]'), "
+        "or pass --model PATH_OR_URL to use a local model"
+    )
+    shadow = build_predictor(
+        config({"model_name": "my-model", "instance_type": "ml.m5.xlarge", "initial_instance_count": 1}), ["a"]
+    )
+    with pytest.raises(
+        ConfigError, match=r"^predictor.model_name: calling SageMaker needs boto3: install clarion\[aws\]"
+    ):
+        with shadow:
+            pass

@@ -222,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         typer.echo(f"clarion: internal error: {type(exc).__name__}: {exc} (run with --debug for details)", err=True)
         return 1
+    if result == 130:  # typer answers Ctrl-C by returning 130 when not in standalone mode
+        typer.echo("clarion: interrupted", err=True)
     return result if isinstance(result, int) else 0
 
 

@@ -6,7 +6,10 @@ remote      the policy around any remote endpoint: Caller (concurrency, retries)
             count checks)
 deadline    one deadline for a whole HTTP exchange
 http        HttpEndpoint / HttpPredictor: the container contract over HTTP
-shadow      ShadowEndpoint / ShadowPredictor: start a server, use it, always stop it
+shadow      ShadowEndpoint / ShadowPredictor: start a server (or any resource), use it, always stop it
+sagemaker   SageMaker endpoints through boto3: InvokeEndpoint, and shadow endpoints from a model_name
+images      ImagePredictor: image models, one image per request, under the same policy
+trust       which config keys make clarion run code (refused in job mode unless allowed)
 models      in-process models (scikit-learn, XGBoost, LightGBM, callables)
 inprocess   InProcessPredictor
 build       build_predictor(config, feature_names)
@@ -26,6 +29,7 @@ from clarion.predictors.predictions import (
     predicted_labels,
 )
 from clarion.predictors.remote import Caller, RemotePredictor, Retryable, TransportSettings
+from clarion.predictors.sagemaker import SageMakerPredictor, ShadowSageMakerEndpoint
 from clarion.predictors.shadow import ShadowEndpoint, ShadowPredictor, clarion_serve_command, free_port
 
 __all__ = [
@@ -42,8 +46,10 @@ __all__ = [
     "RequestCodec",
     "ResponseCodec",
     "RetryPolicy",
+    "SageMakerPredictor",
     "ShadowEndpoint",
     "ShadowPredictor",
+    "ShadowSageMakerEndpoint",
     "TransportSettings",
     "build_predictor",
     "clarion_serve_command",

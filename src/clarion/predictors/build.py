@@ -1,9 +1,9 @@
-"""``build_predictor``: the ``predictor`` section of a config -> a Predictor (in-process, HTTP or shadow).
+"""``build_predictor``: the ``predictor`` section of a config -> a Predictor (in-process, HTTP, SageMaker, shadow).
 
 Where the model is, in order: ``endpoint_url`` (a running server), ``serve_command`` (a server clarion
 starts), ``model_uri`` with ``shadow: true`` (``clarion serve`` on the model file), ``model_uri``
-(in-process), ``model_callable`` (in-process). Clarify's ``endpoint_name`` / ``model_name`` name SageMaker
-resources that clarion cannot reach; it says how to point it at the model instead.
+(in-process), ``model_callable`` (in-process), then Clarify's ``endpoint_name`` (an existing SageMaker
+endpoint) and ``model_name`` (a shadow SageMaker endpoint for the run), through boto3 (``sagemaker``).
 
 Content type: ``predictor.content_type``, else the dataset type when it is CSV / JSON Lines / JSON, else
 text/csv. Accept type: ``predictor.accept_type``, else the content type (Clarify's defaults). A JSON Lines
@@ -26,6 +26,8 @@ from clarion.predictors.inprocess import InProcessPredictor
 from clarion.predictors.models import CallableModel, load_model
 from clarion.predictors.policy import RetryPolicy
 from clarion.predictors.predictions import Predictions
+from clarion.predictors.remote import TransportSettings
+from clarion.predictors.sagemaker import RuntimeEndpoint, SageMakerPredictor, ShadowSageMakerEndpoint
 from clarion.predictors.shadow import ShadowEndpoint, ShadowPredictor, clarion_serve_command
 
 TABULAR_TYPES = ("text/csv", "application/jsonlines", "application/json")
@@ -40,13 +42,6 @@ class Predictor(Protocol):
     def __exit__(self, exc_type, exc, tb) -> None: ...  # type: ignore[no-untyped-def]
 
     def predict(self, features: pd.DataFrame) -> Predictions: ...
-
-
-_HOW_TO = (
-    "clarion cannot reach SageMaker {what}; point it at the model instead: predictor.endpoint_url "
-    "(a running server speaking the container contract), predictor.model_uri (a model file, in-process or with "
-    "shadow: true), predictor.model_callable ('package.module:function') or predictor.serve_command"
-)
 
 
 def build_predictor(config: AnalysisConfig, feature_names: list[str]) -> Predictor:
@@ -74,19 +69,38 @@ def build_predictor(config: AnalysisConfig, feature_names: list[str]) -> Predict
     if p.model_callable is not None:
         return InProcessPredictor(CallableModel.from_spec(p.model_callable), label_headers=headers)
     if p.endpoint_name is not None:
-        raise NotSupportedError("predictor.endpoint_name: " + _HOW_TO.format(what=f"endpoint {p.endpoint_name!r}"))
+        return SageMakerPredictor(p.endpoint_name, *_codecs(config, p, shadow=False), _settings(p))
     if p.model_name is not None:
-        raise NotSupportedError("predictor.model_name: " + _HOW_TO.format(what=f"model {p.model_name!r}"))
+        request, response = _codecs(config, p, shadow=False)
+        settings = _settings(p)
+        return ShadowPredictor(
+            _sagemaker_shadow(p, settings), lambda name: SageMakerPredictor(name, request, response, settings)
+        )
     raise ConfigError(
-        "predictor: no model given; set predictor.endpoint_url, predictor.model_uri, predictor.model_callable "
-        "or predictor.serve_command"
+        "predictor: no model given; set predictor.endpoint_url, predictor.model_uri, predictor.model_callable, "
+        "predictor.serve_command or a SageMaker predictor.endpoint_name / model_name, or pass --model PATH_OR_URL"
+    )
+
+
+def _sagemaker_shadow(p: PredictorConfig, settings: TransportSettings) -> ShadowSageMakerEndpoint:
+    assert p.model_name is not None
+    if p.instance_type is None or p.initial_instance_count is None:
+        missing = "instance_type" if p.instance_type is None else "initial_instance_count"
+        raise ConfigError(f"predictor.{missing}: required with predictor.model_name (the shadow endpoint's size)")
+    return ShadowSageMakerEndpoint(
+        p.model_name,
+        instance_type=p.instance_type,
+        instance_count=p.initial_instance_count,
+        accelerator_type=p.accelerator_type,
+        prefix=p.endpoint_name_prefix,
+        settings=settings,
     )
 
 
 def build_image_predictor(config: AnalysisConfig) -> ImagePredictor | ShadowPredictor | CallableImages:
     """The image model the config asks for: ``(n, H, W, 3) uint8 -> n answers``, used in a ``with`` block.
 
-    Remote models (endpoint_url, serve_command) get one image per request under the transport policy;
+    Remote models (endpoint_url, serve_command, SageMaker) get one image per request under the transport policy;
     ``model_callable`` is a function of the image array.
     """
     p = config.predictor
@@ -107,9 +121,20 @@ def build_image_predictor(config: AnalysisConfig) -> ImagePredictor | ShadowPred
         )
     if p.model_callable is not None:
         return CallableImages(CallableModel.from_spec(p.model_callable).function)
+    if p.model_uri is None and p.endpoint_name is not None:
+        return ImagePredictor(
+            RuntimeEndpoint(p.endpoint_name, settings), settings, content_type, probability=probability
+        )
+    if p.model_uri is None and p.model_name is not None:
+        return ShadowPredictor(
+            _sagemaker_shadow(p, settings),
+            lambda name: ImagePredictor(
+                RuntimeEndpoint(name, settings), settings, content_type, probability=probability
+            ),
+        )
     raise NotSupportedError(
-        "predictor: image models are called through endpoint_url, serve_command or model_callable "
-        "(a function of an image array)"
+        "predictor: image models are called through endpoint_url, serve_command, model_callable "
+        "(a function of an image array) or a SageMaker endpoint_name / model_name"
     )
 
 

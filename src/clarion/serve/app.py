@@ -7,6 +7,9 @@ Answers by ``Accept``: ``text/csv`` one line per row (the score, or the comma-se
 the label); ``application/jsonlines`` one object per line ``{"predicted_label": .., "score": ..}``
 (``"probabilities": [...]`` for multiclass); ``application/json`` ``{"predictions": [those objects]}``.
 Bad input answers 400 with a one-line reason; a failing model 500.
+
+The same invocations answer at ``POST /endpoints/{name}/invocations``, the path of SageMaker's runtime API
+(``InvokeEndpoint``), so boto3 code with ``endpoint_url`` pointed at ``clarion serve`` runs unchanged.
 """
 
 from __future__ import annotations
@@ -189,6 +192,7 @@ def create_app(model_path: str) -> FastAPI:
         return Response(status_code=200)
 
     @app.post("/invocations")
+    @app.post("/endpoints/{endpoint_name}/invocations")
     async def invocations(request: Request) -> Response:
         body = await request.body()
         content_type = _media(request.headers.get("content-type"), CSV)
