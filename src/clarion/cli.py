@@ -15,6 +15,8 @@ import click
 import typer
 
 from clarion.errors import ClarionError
+from clarion.monitor.cli import check as monitor_check
+from clarion.monitor.cli import monitor_app
 
 app = typer.Typer(
     name="clarion",
@@ -193,6 +195,11 @@ def card(
 
     for path in write_card(analysis_dir, output_dir=output):
         typer.echo(str(path))
+
+
+# Monitoring: `clarion monitor baseline|run|report` and the pipeline gate `clarion check`.
+app.add_typer(monitor_app, name="monitor")
+app.command(name="check")(monitor_check)
 
 
 def main(argv: list[str] | None = None) -> int:
