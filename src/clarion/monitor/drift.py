@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 
-from clarion.report._catalogue import METRICS
+from clarion.results.catalogue import METRICS
 
 ROUNDING = 1e-9
 

@@ -19,10 +19,10 @@ from clarion.monitor import charts
 from clarion.monitor.drift import fair_value
 from clarion.monitor.runs import BASELINE_DIR, MonitoringRun, list_runs, read_analysis
 from clarion.monitor.violations import BIAS_DRIFT, bias_values
-from clarion.report._catalogue import METRICS, format_value
 from clarion.report._html import figure_data_uri
 from clarion.report._pdf import html_to_pdf
 from clarion.report._write import write_atomic
+from clarion.results.catalogue import METRICS, format_value
 
 TEMPLATES = Path(__file__).parent / "templates"
 REPORT_TEMPLATES = Path(__file__).parents[1] / "report" / "templates"

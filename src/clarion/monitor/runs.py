@@ -35,7 +35,7 @@ from clarion.monitor.violations import (
     check,
     write_violations,
 )
-from clarion.report._catalogue import parse_metric_value
+from clarion.results.catalogue import parse_metric_value
 
 ANALYSIS_FILE = "analysis.json"
 BASELINE_DIR = "baseline"

@@ -28,7 +28,7 @@ from clarion.data.atomic import write_text_atomic
 from clarion.errors import ConfigError
 from clarion.monitor.drift import is_bias_drift
 from clarion.monitor.ranking import DEFAULT_THRESHOLD, ndcg
-from clarion.report._catalogue import parse_metric_value
+from clarion.results.catalogue import parse_metric_value
 
 FEATURE_ATTRIBUTION_DRIFT = "feature_attribution_drift_check"
 BIAS_DRIFT = "bias_drift_check"
