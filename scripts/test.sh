@@ -13,7 +13,7 @@ for script in scripts/install_test_system_deps.sh scripts/install_java.sh; do
     fi
 done
 
-# The sagemaker SDK v2 (a test-only reference for the Python API) lives in its own virtualenv.
-.venv/bin/python tests/api_reference/make_sdk_configs.py --setup
+# The test-only references, each in its own virtualenv: the sagemaker SDK v2 and smclarify.
+.venv/bin/python tests/reference_tools.py --setup
 
 exec .venv/bin/python -m pytest -q "$@"

@@ -1,0 +1,78 @@
+"""SDK calls whose configs clarion runs on bundled data (same form as ``cases.py``; ``{out}`` = the test's folder).
+
+Built by ``make_sdk_configs.py OUT.json run_cases.py DIR`` under the sagemaker SDK v2. The data files the
+configs name (``{out}/...``) are written by the tests before they run the configs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+OUT = "{out}"
+ADULT_HEADERS = ["Age", "Workclass", "Education-Num", "Sex", "Ethnic group", "Hours per week", "Target"]
+
+
+def obj(name: str, **kwargs: Any) -> dict[str, Any]:
+    return {"__class__": name, "kw": kwargs}
+
+
+def instantiate(value: Any, namespace: Any, out: str) -> Any:
+    """Build the objects a spec describes from the classes of ``namespace`` (a module)."""
+    if isinstance(value, dict):
+        if "__class__" in value:
+            cls = getattr(namespace, value["__class__"])
+            return cls(**{k: instantiate(v, namespace, out) for k, v in value["kw"].items()})
+        return {k: instantiate(v, namespace, out) for k, v in value.items()}
+    if isinstance(value, list):
+        return [instantiate(v, namespace, out) for v in value]
+    if isinstance(value, str) and OUT in value:
+        return value.replace(OUT, out)
+    return value
+
+
+def adult_data(**kwargs: Any) -> dict[str, Any]:
+    base = {
+        "s3_data_input_path": OUT + "/adult.csv",
+        "s3_output_path": OUT + "/result",
+        "label": "Target",
+        "headers": ADULT_HEADERS,
+        "dataset_type": "text/csv",
+    }
+    base.update(kwargs)
+    return obj("DataConfig", **base)
+
+
+def xgb_model(**kwargs: Any) -> dict[str, Any]:
+    base = {"model_name": "adult-model", "instance_count": 1, "instance_type": "ml.m5.xlarge"}
+    base.update(kwargs)
+    return obj("ModelConfig", **base)
+
+
+SEX_BIAS = obj(
+    "BiasConfig", label_values_or_threshold=[1], facet_name="Sex", facet_values_or_threshold=[0], group_name="Age"
+)
+
+CASES: dict[str, tuple[str, dict[str, Any]]] = {
+    # predictions from the model, read from a separate dataset that names no column (no predicted_label key)
+    "post_predictions_dataset_unnamed": (
+        "run_post_training_bias",
+        {
+            "data_config": adult_data(predicted_label_dataset_uri=OUT + "/predictions.csv"),
+            "data_bias_config": SEX_BIAS,
+        },
+    ),
+    # predictions from the model, called by clarion; the probability cut at 0.4
+    "post_model_threshold": (
+        "run_post_training_bias",
+        {
+            "data_config": adult_data(),
+            "data_bias_config": SEX_BIAS,
+            "model_config": xgb_model(content_type="text/csv", accept_type="text/csv"),
+            "model_predicted_label_config": obj("ModelPredictedLabelConfig", probability_threshold=0.4),
+        },
+    ),
+    "bias_model_default_threshold": (
+        "run_bias",
+        {"data_config": adult_data(), "bias_config": SEX_BIAS, "model_config": xgb_model()},
+    ),
+}
