@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,7 +41,7 @@ def s3_bucket(moto_endpoint, monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setitem(fsspec.config.conf, "s3", {"client_kwargs": {"endpoint_url": moto_endpoint}})
     s3fs.S3FileSystem.clear_instance_cache()
-    name = f"bucket-{os.getpid()}-{abs(hash(moto_endpoint)) % 10**6}-{len(os.listdir('.'))}"
+    name = f"bucket-{os.getpid()}-{uuid.uuid4().hex[:12]}"
     fs = s3fs.S3FileSystem(client_kwargs={"endpoint_url": moto_endpoint})
     fs.mkdir(name)
     yield S3Bucket(name=name, endpoint=moto_endpoint)

@@ -379,7 +379,7 @@ def write_card(analysis_dir: str | Path, output_dir: str | Path | None = None) -
     files = card_files(card)
     if output_dir is None:
         loc = location(analysis_dir)
-        with derived_run(analysis_dir) as staging:
+        with derived_run(analysis_dir, replacing=list(files)) as staging:
             for name, data in files.items():
                 (staging / name).write_bytes(data)
         return [_as_path(loc.display(name)) for name in files]

@@ -42,7 +42,7 @@ def _options(quiet: bool, debug: bool) -> None:
 @app.command()
 def run(
     config: Annotated[str, typer.Argument(help="analysis_config.json (path or URI)")],
-    output: Annotated[str, typer.Option("--output", "-o", help="Output directory")],
+    output: Annotated[str, typer.Option("--output", "-o", help="Output folder: a path or URI (s3://, gs://, ...)")],
     data: Annotated[
         str | None, typer.Option("--data", "-d", help="Dataset (default: the config's dataset_uri)")
     ] = None,
@@ -54,10 +54,12 @@ def run(
     """Run the analysis of CONFIG on the dataset and write analysis.json (and reports) to --output."""
     _options(quiet, debug)
     from clarion.engine import run_analysis
+    from clarion.results import layout, location, staged_run
 
-    run_analysis(config, data_uri=data, output_dir=output, engine=engine, spark_master=spark_master)
+    with staged_run(output) as staging:
+        run_analysis(config, data_uri=data, output_dir=staging, engine=engine, spark_master=spark_master)
     if not quiet:
-        typer.echo(f"Wrote {Path(output) / 'analysis.json'}", err=True)
+        typer.echo(f"Wrote {location(output).display(layout.ANALYSIS_FILE)}", err=True)
 
 
 @app.command()
@@ -177,7 +179,7 @@ def report(
 ) -> None:
     """Re-render report.html, report.pdf and report.ipynb from an existing output directory."""
     _options(True, debug)
-    from clarion.engine.outputs import rerender_reports
+    from clarion.report.render import rerender_reports
 
     for path in rerender_reports(analysis_dir, name=name, title=title):
         typer.echo(str(path))

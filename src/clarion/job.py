@@ -18,6 +18,7 @@ from pathlib import Path
 from clarion.data.atomic import write_text_atomic
 from clarion.errors import ClarionError
 from clarion.predictors.trust import code_allowed_by_env, refuse_code
+from clarion.results.store import staged_run
 
 SUCCESS_MESSAGE = "Completed: clarion analysis ran successfully"
 
@@ -44,7 +45,8 @@ def run_job(root: Path, *, allow_code: bool = False) -> int:
         if not (allow_code or code_allowed_by_env()):
             refuse_code(config)
         data_uri = None if config.dataset_uri else str(data_dir)
-        run_analysis(config, data_uri=data_uri, output_dir=str(output_dir))
+        with staged_run(output_dir) as staging:
+            run_analysis(config, data_uri=data_uri, output_dir=staging)
     except ClarionError as exc:
         reason = f"{type(exc).__name__}: {exc}"
         write_text_atomic(message_path, reason.encode("utf-8")[:1024].decode("utf-8", "ignore"))

@@ -31,17 +31,24 @@ from clarion.api.data import DataConfig
 from clarion.api.generator import Explainability, LabelSource, MetricSelector
 from clarion.api.model import ModelConfig, ModelPredictedLabelConfig
 from clarion.config import load_config
-from clarion.errors import OutputError
+from clarion.errors import ClarionError, OutputError
+from clarion.results import layout
+from clarion.results.store import location, staged_run
 
 Engine = Literal["local", "spark"]
 CONFIG_FILE = "analysis_config.json"
 
 
 def _engine_runner() -> Callable[..., dict[str, Any]]:
-    """The engine entry point, imported when a run starts (the config classes do not need the engine)."""
+    """The engine entry point, imported when a run starts (the config classes do not need the engine); the run
+    is staged and committed to ``output_dir`` as one complete run (any fsspec URI)."""
     from clarion.engine import run_analysis
 
-    return run_analysis
+    def run(config: dict[str, Any], *, output_dir: str, **options: Any) -> dict[str, Any]:
+        with staged_run(output_dir) as staging:
+            return run_analysis(config, output_dir=staging, **options)
+
+    return run
 
 
 def config_location(data_config: DataConfig) -> str:
@@ -59,6 +66,15 @@ def write_analysis_config(config: dict[str, Any], location: str) -> None:
             json.dump(config, handle, indent=2)
     except OSError as exc:
         raise OutputError(f"{location}: cannot write the analysis config: {exc}") from None
+
+
+def existing_run(output: str) -> str | None:
+    """The location of a run's analysis.json or manifest at ``output``, None when there is no run there."""
+    loc = location(output)
+    for name in (layout.MANIFEST_FILE, layout.ANALYSIS_FILE):
+        if loc.fs.exists(loc.join(name)):
+            return loc.display(name)
+    return None
 
 
 class SageMakerClarifyProcessor:
@@ -115,12 +131,21 @@ class SageMakerClarifyProcessor:
 
     def _run(self, data_config: DataConfig, analysis_config: dict[str, Any], logs: bool) -> dict[str, Any]:
         self._last_analysis_config = analysis_config
-        # written before validation so that a refused config can be inspected
-        write_analysis_config(analysis_config, config_location(data_config))
-        validated = load_config(analysis_config)
+        config_path = config_location(data_config)
+        inside_output = data_config.s3_analysis_config_output_path is None
+        if not inside_output:
+            write_analysis_config(analysis_config, config_path)
+        try:
+            load_config(analysis_config)
+        except ClarionError:
+            # a refused config can be inspected where the SDK would have put it, unless that would mix it into
+            # a previous run (the run's own copy is written with the run)
+            if inside_output and existing_run(data_config.s3_output_path) is None:
+                write_analysis_config(analysis_config, config_path)
+            raise
         run_analysis = _engine_runner()
         return run_analysis(
-            validated,
+            analysis_config,
             data_uri=data_config.s3_data_input_path,
             output_dir=data_config.s3_output_path,
             engine=self.engine,

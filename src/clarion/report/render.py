@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from clarion.config import AnalysisConfig, load_config
+from clarion.config.methods import ReportConfig
 from clarion.errors import ClarionError, ConfigError, OutputError
 from clarion.report._data import load_report_data
 from clarion.report._write import write_atomic
 from clarion.results import layout
-from clarion.results.store import derived_run, location
+from clarion.results.store import Location, derived_run, location
 
 FORMATS = layout.REPORT_FORMATS
 
@@ -68,22 +70,24 @@ def write_reports(output_dir: str | Path, config: AnalysisConfig) -> list[Path]:
 
 
 def rerender_reports(run: str | Path, *, name: str | None = None, title: str | None = None) -> list[str]:
-    """Re-render the reports of the run at ``run`` (a folder or fsspec URI; checked against its manifest) and
-    commit them as part of that run (``clarion report``). Returns the locations written."""
+    """Re-render the reports of the run at ``run`` (a folder or fsspec URI; checked against its manifest, the
+    reports themselves excepted) and commit them as part of that run (``clarion report``). Returns the
+    locations written."""
     loc = location(run)
-    written: list[Path] = []
-    with derived_run(run) as staging:
-        if not (staging / layout.ANALYSIS_FILE).is_file():
-            raise OutputError(f"{loc.uri}: no {layout.ANALYSIS_FILE} here; run an analysis first")
-        report = None
-        if (staging / layout.CONFIG_FILE).is_file():
-            try:
-                report = load_config(staging / layout.CONFIG_FILE).methods.report
-            except ClarionError:  # an unreadable saved config only loses the default name and title
-                report = None
-        written = render_reports(
-            staging,
-            name=name or (report.name if report else layout.REPORT_NAME),
-            title=title or (report.title if report else layout.REPORT_TITLE),
-        )
+    if not loc.fs.exists(loc.join(layout.ANALYSIS_FILE)):
+        raise OutputError(f"{loc.uri}: no {layout.ANALYSIS_FILE} here; run an analysis first")
+    report = _saved_report(loc)
+    name = name or (report.name if report else layout.REPORT_NAME)
+    title = title or (report.title if report else layout.REPORT_TITLE)
+    with derived_run(run, replacing=[layout.report_file(name, fmt) for fmt in FORMATS]) as staging:
+        written = render_reports(staging, name=name, title=title)
     return [loc.display(path.relative_to(staging).as_posix()) for path in written]
+
+
+def _saved_report(loc: Location) -> ReportConfig | None:
+    """``methods.report`` of the run's saved config (None when absent or unreadable: only defaults are lost)."""
+    try:
+        with loc.fs.open(loc.join(layout.CONFIG_FILE), "rb") as handle:
+            return load_config(json.loads(handle.read().decode("utf-8"))).methods.report
+    except (OSError, ValueError, ClarionError):
+        return None

@@ -29,7 +29,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -130,14 +130,20 @@ def staged_run(output: str | Path) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def derived_run(output: str | Path) -> Iterator[Path]:
+def derived_run(output: str | Path, replacing: Collection[str] = ()) -> Iterator[Path]:
     """A staging folder holding the current (verified) run at ``output``, for adding files to it (reports,
-    the model card); committed as a new run when the block ends without an error."""
+    the model card); committed as a new run when the block ends without an error. Files named in
+    ``replacing`` are written anew by the caller: they are neither checked nor copied."""
     loc = location(output)
-    manifest = read_manifest(loc)
+    manifest = verify_run(loc, skip=replacing)
     staging = _new_staging(loc)
     try:
-        names = list(manifest) if manifest is not None else _listing(loc)
+        if manifest is not None:
+            names = list(manifest)
+        else:
+            report_names = _report_names(loc)
+            names = [n for n in _listing(loc) if _is_layout_name(n, report_names) and n != layout.MANIFEST_FILE]
+        names = [n for n in names if n not in replacing]
         for name in names:
             target = staging / name
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -195,9 +201,9 @@ def commit(staging: Path, output: str | Path | Location) -> dict[str, object]:
     """Make the staged run the run at ``output`` (see the module docstring); returns its manifest."""
     loc = output if isinstance(output, Location) else location(output)
     previous = _previous_run_files(loc)
+    manifest = manifest_of(staging)  # the run's files only: files carried over stay outside the manifest
     if loc.local is not None:
         _carry_over_foreign(loc.local, staging, previous)
-    manifest = manifest_of(staging)
     if loc.local is not None and staging.parent == loc.local.parent:
         _write_local(staging / layout.MANIFEST_FILE, _manifest_bytes(manifest))
         if _swap_in(staging, loc.local):
@@ -422,13 +428,15 @@ def _read_bytes(loc: Location, name: str) -> bytes:
         raise OutputError(f"{loc.display(name)}: cannot read: {exc}") from None
 
 
-def verify_run(output: str | Path | Location) -> dict[str, dict[str, object]] | None:
-    """Check every file of the manifest against its SHA-256; None for a folder without a manifest."""
+def verify_run(output: str | Path | Location, skip: Collection[str] = ()) -> dict[str, dict[str, object]] | None:
+    """Check every file of the manifest (but those in ``skip``) against its SHA-256; None without a manifest."""
     loc = output if isinstance(output, Location) else location(output)
     manifest = read_manifest(loc)
     if manifest is None:
         return None
     for name, entry in manifest.items():
+        if name in skip:
+            continue
         digest = hashlib.sha256(_read_bytes(loc, name)).hexdigest()
         if digest != entry.get("sha256"):
             raise OutputError(f"{loc.display(name)}: does not match the run's manifest (a mixed or damaged run)")
