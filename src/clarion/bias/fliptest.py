@@ -1,19 +1,37 @@
-"""Flip test (FT), as smclarify approximates it for tabular data, with a mergeable row accumulator.
+"""Flip test (FT), with smclarify's numbers, a compact mergeable row accumulator and a deduplicated search.
 
-FT = (F+ - F-) / n_d. A k-nearest-neighbour classifier (Euclidean, uniform weights; k = 5, or 1 when facet a
-has at most 9 rows) is fitted on facet a's feature rows with the model's predicted labels as targets, and
-predicts every facet-d row. F+ counts d rows the model predicts positive while their a-neighbours say
-negative; F- the reverse. Features are the given feature columns without the facet column; all must be
-numeric (or bool), otherwise the metric fails.
+FT = (F+ - F-) / n_d. smclarify fits scikit-learn's ``KNeighborsClassifier`` (k = 5, or 1 when facet a has
+at most 9 rows; uniform weights, Minkowski p = 2, algorithm "auto", leaf size 30) on facet a's feature rows
+with the model's predicted labels as targets, and predicts every facet-d row. F+ counts d rows the model
+predicts positive while their a-neighbours say negative; F- the reverse. Features are the given feature
+columns without the facet column; all must be numeric (or bool), otherwise the metric fails.
 
-Unlike the count table, FT needs the feature rows themselves: ``FlipTestData`` keeps them (as float64) with
-the raw facet and predicted-label values, so that binarisation can happen after all chunks are merged.
+Same numbers, less work:
+
+- Rows are kept once per distinct (features, facets, predicted label) tuple, features in the smallest type
+  that holds them exactly, plus one integer key per row (``FlipTestData``).
+- A facet-d vector's neighbours depend on the vector only: each distinct d vector is searched once and
+  weighted by its count of model positives and negatives.
+- Each distinct facet-a vector is indexed once (a KD tree) with its row count and positive count. For a
+  query let r be the k-th smallest distance counting multiplicity. Every a row closer than r is among
+  scikit-learn's k neighbours whatever its tie order, every row farther is not; of the rows at distance r
+  it takes k - (rows closer) in an order internal to its search. When every such choice gives the same
+  vote, the vote is exact. Otherwise (ambiguous) scikit-learn answers the query itself, fitted on all
+  facet-a rows in dataset order exactly as smclarify fits it.
+- Distances: with at most 15 features scikit-learn uses a KD tree, whose float64 sum of squares is the one
+  computed here, so "at distance r" is exact equality. With more features it searches by brute force with
+  the identity |x|^2 - 2 x.y + |y|^2; rows within that identity's rounding bound of r then count as tied,
+  and an ambiguous query sends the whole facet to scikit-learn (its brute-force tie order depends on how it
+  splits the work among threads). With at most 11 facet-a rows (brute force too) scikit-learn runs directly.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -25,26 +43,127 @@ from clarion.bias.table import MetricError
 
 DEFAULT_NEIGHBOURS = 5
 SMALL_FACET_ROWS = 9
+TREE_MAX_FEATURES = 15  # scikit-learn's "auto" picks brute force above this many features
+LEAF_SIZE = 30
+THREAD_MIN_QUERIES = 4096
+_EPS = float(np.finfo(np.float64).eps)
 
 
-@dataclass(frozen=True)
-class _Part:
-    row_offset: int | None
-    features: np.ndarray
-    facets: dict[str, np.ndarray]
-    predicted: np.ndarray
+# ---------------------------------------------------------------------------------------------------------------
+# Grouping identical rows
+
+
+def group_rows(columns: Sequence[np.ndarray], n_rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, first): dense ids of the distinct tuples over ``columns`` in first-appearance order, and the
+    row where each id first appears. Values compare as pandas' factorize compares them (NaN equals NaN)."""
+    codes = np.zeros(n_rows, dtype=np.int64)
+    size = 1
+    for column in columns:
+        col_codes, uniques = pd.factorize(column, use_na_sentinel=False)
+        card = max(len(uniques), 1)
+        if size * card >= 2**62:
+            codes, compressed = pd.factorize(codes)
+            size = len(compressed)
+        codes = codes * card + col_codes
+        size *= card
+    codes, _ = pd.factorize(codes)
+    codes = codes.astype(np.int64, copy=False)
+    # factorize numbers ids by first appearance: a row is a first appearance exactly where the running max grows
+    running = np.maximum.accumulate(codes) if n_rows else codes
+    first = np.flatnonzero(np.diff(running, prepend=-1) > 0)
+    return codes, first
+
+
+def _compact(values: np.ndarray) -> np.ndarray:
+    """``values`` in the smallest type that converts back to the same float64 values (bool -> uint8)."""
+    if values.dtype.kind == "b":
+        return values.astype(np.uint8)
+    if values.dtype.kind in "iu":
+        if len(values) == 0:
+            return values.astype(np.int8)
+        lo, hi = int(values.min()), int(values.max())
+        for candidate in (np.int8, np.int16, np.int32):
+            info = np.iinfo(candidate)
+            if info.min <= lo and hi <= info.max:
+                return values.astype(candidate)
+        return values
+    floats = values.astype(np.float64, copy=False)
+    with np.errstate(over="ignore", invalid="ignore"):
+        narrow = floats.astype(np.float32)
+    if np.array_equal(narrow.astype(np.float64), floats, equal_nan=True):
+        return narrow
+    return floats
 
 
 def _is_numeric(dtype: Any) -> bool:
     return bool(pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))
 
 
+def _numeric_values(series: pd.Series) -> np.ndarray:
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind in "biuf":
+        return series.to_numpy()
+    return series.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The accumulator
+
+
+@dataclass(frozen=True)
+class _Table:
+    """Distinct rows: compact feature columns (None for non-numeric ones), raw facet values, raw predictions."""
+
+    features: tuple[np.ndarray | None, ...]
+    facets: dict[str, np.ndarray]
+    predicted: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.predicted)
+
+    def columns(self) -> list[np.ndarray]:
+        return [c for c in self.features if c is not None] + list(self.facets.values()) + [self.predicted]
+
+    def take(self, rows: np.ndarray) -> _Table:
+        return _Table(
+            tuple(None if c is None else c[rows] for c in self.features),
+            {name: values[rows] for name, values in self.facets.items()},
+            self.predicted[rows],
+        )
+
+    @staticmethod
+    def concat(tables: Sequence[_Table]) -> _Table:
+        first = tables[0]
+        return _Table(
+            tuple(
+                None if first.features[j] is None else np.concatenate([t.features[j] for t in tables])  # type: ignore[misc]
+                for j in range(len(first.features))
+            ),
+            {name: np.concatenate([t.facets[name] for t in tables]) for name in first.facets},
+            np.concatenate([t.predicted for t in tables]),
+        )
+
+
+@dataclass(frozen=True)
+class _Part:
+    row_offset: int | None
+    keys: np.ndarray  # row -> row of ``table``
+    table: _Table
+
+
+@dataclass(frozen=True)
+class _Consolidated:
+    table: _Table
+    keys: np.ndarray  # every row in dataset order -> row of ``table``
+    counts: np.ndarray  # rows per table row
+
+
 @dataclass(frozen=True)
 class FlipTestData:
-    """Feature rows (float64), raw facet values and raw predicted labels of all rows, in dataset order."""
+    """The rows the flip test needs, each distinct (features, facets, prediction) tuple stored once."""
 
     feature_columns: tuple[str, ...]
     non_numeric: frozenset[str]
+    dtypes: tuple[str, ...]  # numpy dtype of each feature column as read (the reference's input type)
     parts: tuple[_Part, ...]
 
     @classmethod
@@ -67,17 +186,16 @@ class FlipTestData:
             raise ValueError("the flip test needs a predicted label column")
         names = tuple(c for c in feature_columns if c not in (columns.label, columns.predicted_label))
         non_numeric = frozenset(c for c in names if not _is_numeric(chunk[c].dtype))
-        matrix = np.full((len(chunk), len(names)), np.nan)
-        for j, name in enumerate(names):
-            if name not in non_numeric:
-                matrix[:, j] = chunk[name].to_numpy(dtype=np.float64, na_value=np.nan)
-        part = _Part(
-            row_offset=row_offset,
-            features=matrix,
-            facets={f: chunk[f].to_numpy() for f in columns.facets},
-            predicted=chunk[columns.predicted_label].to_numpy(),
+        raw = [None if c in non_numeric else _numeric_values(chunk[c]) for c in names]
+        dtypes = tuple("object" if v is None else str(v.dtype) for v in raw)
+        table = _Table(
+            tuple(None if v is None else _compact(v) for v in raw),
+            {f: chunk[f].to_numpy() for f in columns.facets},
+            chunk[columns.predicted_label].to_numpy(),
         )
-        return cls(names, non_numeric, (part,))
+        codes, first = group_rows(table.columns(), len(chunk))
+        part = _Part(row_offset, _narrow_keys(codes, len(first)), table.take(first))
+        return cls(names, non_numeric, dtypes, (part,))
 
     def merge(self, other: FlipTestData) -> FlipTestData:
         """All rows of both, ordered by dataset position (associative and commutative)."""
@@ -86,57 +204,253 @@ class FlipTestData:
         parts = self.parts + other.parts
         if all(p.row_offset is not None for p in parts):
             parts = tuple(sorted(parts, key=lambda p: p.row_offset))
-        return FlipTestData(self.feature_columns, self.non_numeric | other.non_numeric, parts)
+        dtypes = tuple(
+            a if a == b else str(_common_dtype([a, b])) for a, b in zip(self.dtypes, other.dtypes, strict=True)
+        )
+        return FlipTestData(self.feature_columns, self.non_numeric | other.non_numeric, dtypes, parts)
 
     @property
     def row_count(self) -> int:
-        return sum(len(p.predicted) for p in self.parts)
+        return sum(len(p.keys) for p in self.parts)
 
-    def arrays(self, facet: str) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
-        """(feature matrix without the facet column, its column names, raw facet values, raw predictions)."""
-        keep = [j for j, c in enumerate(self.feature_columns) if c != facet]
-        names = [self.feature_columns[j] for j in keep]
-        matrix = np.concatenate([p.features[:, keep] for p in self.parts])
-        facet_values = np.concatenate([p.facets[facet] for p in self.parts])
-        predicted = np.concatenate([p.predicted for p in self.parts])
-        return matrix, names, facet_values, predicted
+    @cached_property
+    def consolidated(self) -> _Consolidated:
+        """One table of distinct rows over all parts, and every row's key into it in dataset order."""
+        merged = _Table.concat([p.table for p in self.parts])
+        codes, first = group_rows(merged.columns(), len(merged))
+        starts = np.cumsum([0] + [len(p.table) for p in self.parts[:-1]])
+        keys = np.concatenate([codes[start + p.keys] for start, p in zip(starts, self.parts, strict=True)])
+        keys = _narrow_keys(keys, len(first))
+        return _Consolidated(merged.take(first), keys, np.bincount(keys, minlength=len(first)))
+
+
+def _narrow_keys(keys: np.ndarray, size: int) -> np.ndarray:
+    return keys.astype(np.int32 if size < 2**31 else np.int64, copy=False)
+
+
+def _common_dtype(dtypes: Sequence[str]) -> np.dtype:
+    """The type of ``np.array(frame)`` for columns of these types, as scikit-learn then validates it."""
+    kinds = {np.dtype(d).kind if d != "object" else "O" for d in dtypes}
+    if "O" in kinds or ("b" in kinds and len(kinds) > 1):
+        return np.dtype(np.float64)  # pandas makes an object array; scikit-learn converts it to float64
+    return np.result_type(*[np.dtype(d) for d in dtypes]) if dtypes else np.dtype(np.float64)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The metric
 
 
 def flip_test(features: np.ndarray, facet_d: np.ndarray, predicted_positive: np.ndarray) -> float:
     """FT = (F+ - F-) / n_d for boolean facet-d and predicted-positive indicators (see the module docstring)."""
-    from sklearn.neighbors import KNeighborsClassifier
-
-    n_d = int(facet_d.sum())
-    if n_d == 0:
-        raise MetricError("Facet set is empty")
-    if n_d == len(facet_d):
-        raise MetricError("Negated Facet set is empty")
-    rows_a = ~facet_d
-    n_a = int(rows_a.sum())
-    k = DEFAULT_NEIGHBOURS if n_a > SMALL_FACET_ROWS else 1
-    knn = KNeighborsClassifier(n_neighbors=k, weights="uniform", p=2, metric="minkowski")
-    try:
-        knn.fit(features[rows_a], predicted_positive[rows_a])
-        as_if_a = knn.predict(features[facet_d]).astype(bool)
-    except ValueError as exc:
-        raise MetricError(str(exc).splitlines()[0]) from exc
-    model_d = predicted_positive[facet_d]
-    flipped_pos = int(np.sum(model_d & ~as_if_a))
-    flipped_neg = int(np.sum(~model_d & as_if_a))
-    return float(safe_divide(flipped_pos - flipped_neg, n_d))
+    features = np.asarray(features)
+    facet_d = np.asarray(facet_d, dtype=bool)
+    predicted_positive = np.asarray(predicted_positive, dtype=bool)
+    n_rows = len(facet_d)
+    columns = [features[:, j] for j in range(features.shape[1])] + [facet_d, predicted_positive]
+    keys, first = group_rows(columns, n_rows)
+    counts = np.bincount(keys, minlength=len(first))
+    matrix = features[first].astype(np.float64)
+    return _flip_test(matrix, facet_d[first], predicted_positive[first], counts, keys, features.dtype)
 
 
 def flip_test_for_facet(
     data: FlipTestData, facet: str, d_values: frozenset[Any], predicted_values: frozenset[Any]
 ) -> float:
     """FT for one facet entry: facet d = rows whose raw facet value is in ``d_values``."""
-    matrix, names, facet_values, predicted = data.arrays(facet)
-    facet_d = pd.Series(facet_values).isin(list(d_values)).to_numpy()
-    if not facet_d.any():
+    merged = data.consolidated
+    table = merged.table
+    facet_d = pd.Series(table.facets[facet]).isin(list(d_values)).to_numpy()
+    n_d = int(merged.counts[facet_d].sum())
+    if n_d == 0:
         raise MetricError("Facet set is empty")
-    if facet_d.all():
+    if n_d == data.row_count:
         raise MetricError("Negated Facet set is empty")
-    if any(n in data.non_numeric for n in names):
+    keep = [j for j, c in enumerate(data.feature_columns) if c != facet]
+    if any(data.feature_columns[j] in data.non_numeric for j in keep):
         raise MetricError("FlipTest does not support non-numeric columns")
-    positive = pd.Series(predicted).isin(list(predicted_values)).to_numpy()
-    return flip_test(matrix, facet_d, positive)
+    positive = pd.Series(table.predicted).isin(list(predicted_values)).to_numpy()
+    matrix = np.empty((len(table), len(keep)), dtype=np.float64)
+    for out, j in enumerate(keep):
+        matrix[:, out] = table.features[j]
+    dtype = _common_dtype([data.dtypes[j] for j in keep])
+    return _flip_test(matrix, facet_d, positive, merged.counts, merged.keys, dtype)
+
+
+def _flip_test(
+    matrix: np.ndarray,
+    facet_d: np.ndarray,
+    positive: np.ndarray,
+    counts: np.ndarray,
+    keys: np.ndarray,
+    dtype: np.dtype,
+) -> float:
+    """FT over distinct rows ``matrix`` (float64) with per-row facet-d, positive flags and row counts; ``keys``
+    maps every dataset row, in order, to its distinct row (for scikit-learn's own answer when needed)."""
+    n_d = int(counts[facet_d].sum())
+    n_a = int(counts[~facet_d].sum())
+    if n_d == 0:
+        raise MetricError("Facet set is empty")
+    if n_a == 0:
+        raise MetricError("Negated Facet set is empty")
+    k = DEFAULT_NEIGHBOURS if n_a > SMALL_FACET_ROWS else 1
+    n_features = matrix.shape[1]
+    brute = n_features > TREE_MAX_FEATURES or k >= n_a // 2
+    # a KD tree reads float64 whatever the input type; brute force's tie order may depend on it
+    reference = _Reference(matrix, facet_d, positive, keys, k, dtype if brute else np.dtype(np.float64))
+    if n_features == 0 or k >= n_a // 2 or not np.isfinite(matrix).all():
+        return reference.flip_test()
+
+    a_rows, d_rows = np.flatnonzero(~facet_d), np.flatnonzero(facet_d)
+    a_codes, a_first = group_rows(list(matrix[a_rows].T), len(a_rows))
+    a_vectors = matrix[a_rows[a_first]]
+    a_count = np.bincount(a_codes, weights=counts[a_rows], minlength=len(a_first))
+    a_pos = np.bincount(a_codes, weights=counts[a_rows] * positive[a_rows], minlength=len(a_first))
+    d_codes, d_first = group_rows(list(matrix[d_rows].T), len(d_rows))
+    queries = matrix[d_rows[d_first]]
+    d_pos = np.bincount(d_codes, weights=counts[d_rows] * positive[d_rows], minlength=len(d_first))
+    d_neg = np.bincount(d_codes, weights=counts[d_rows] * ~positive[d_rows], minlength=len(d_first))
+
+    tolerance = _brute_tolerance(a_vectors, queries) if brute else np.zeros(len(queries))
+    vote, ambiguous = _votes(a_vectors, a_count, a_pos, queries, k, tolerance, squared=brute)
+    if ambiguous.any():
+        if brute:
+            return reference.flip_test()
+        vote[ambiguous] = reference.predict(queries[ambiguous])
+    flipped_pos = int(d_pos[~vote].sum())
+    flipped_neg = int(d_neg[vote].sum())
+    return float(safe_divide(flipped_pos - flipped_neg, n_d))
+
+
+def _brute_tolerance(a_vectors: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    """Twice a bound on |brute-force squared distance - KD-tree squared distance| per query."""
+    n_features = a_vectors.shape[1]
+    a_norm = float(np.einsum("ij,ij->i", a_vectors, a_vectors).max())
+    q_norm = np.einsum("ij,ij->i", queries, queries)
+    return 2 * 8 * (n_features + 4) * _EPS * (q_norm + a_norm)
+
+
+def _votes(
+    a_vectors: np.ndarray,
+    a_count: np.ndarray,
+    a_pos: np.ndarray,
+    queries: np.ndarray,
+    k: int,
+    tolerance: np.ndarray,
+    *,
+    squared: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(vote positive, ambiguous) per query: the k-neighbour vote over distinct a vectors with multiplicities.
+
+    Distances compared are the KD tree's (``squared``: their squares, rows within ``tolerance`` of the k-th
+    count as tied). A query is ambiguous when the tied rows at the k-th distance can swing the vote.
+    """
+    from sklearn.neighbors import KDTree  # scikit-learn is imported only by runs that compute FT
+
+    tree = KDTree(a_vectors, leaf_size=LEAF_SIZE, metric="euclidean")
+    n_queries = len(queries)
+    k_query = min(k, len(a_vectors))
+    dist, ind = _query(tree, queries, k_query)
+    key = dist * dist if squared else dist
+    count, pos = a_count[ind], a_pos[ind]
+    position = (np.cumsum(count, axis=1) < k).sum(axis=1)  # first neighbour where k rows are reached
+    radius = key[np.arange(n_queries), position]
+    inside = key < (radius - tolerance)[:, None]
+    tied = ~inside & (key <= (radius + tolerance)[:, None])
+    n_in, p_in = (count * inside).sum(axis=1), (pos * inside).sum(axis=1)
+    n_tied, p_tied = (count * tied).sum(axis=1), (pos * tied).sum(axis=1)
+    complete = np.full(n_queries, k_query == len(a_vectors)) | (key[:, -1] > radius + tolerance)
+    incomplete = np.flatnonzero(~complete)
+    if len(incomplete):  # more rows may sit at the k-th distance than the search returned: take them all
+        n_in[incomplete], p_in[incomplete], n_tied[incomplete], p_tied[incomplete] = _within(
+            tree, a_count, a_pos, queries[incomplete], radius[incomplete], tolerance[incomplete], squared=squared
+        )
+    need = k - n_in
+    pos_low = p_in + np.maximum(0, need - (n_tied - p_tied))
+    pos_high = p_in + np.minimum(need, p_tied)
+    vote_low, vote_high = 2 * pos_low > k, 2 * pos_high > k
+    return vote_low, vote_low != vote_high
+
+
+def _within(
+    tree: Any,
+    a_count: np.ndarray,
+    a_pos: np.ndarray,
+    queries: np.ndarray,
+    radius: np.ndarray,
+    tolerance: np.ndarray,
+    *,
+    squared: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Rows (count, positives) strictly inside and tied at ``radius`` for each query, from a radius search."""
+    reach = radius + tolerance
+    search = (np.sqrt(reach) if squared else reach) * (1 + 8 * _EPS) + np.finfo(np.float64).tiny
+    ind, dist = tree.query_radius(queries, r=search, return_distance=True)
+    lengths = np.array([len(i) for i in ind])
+    owner = np.repeat(np.arange(len(queries)), lengths)
+    ind, dist = np.concatenate(ind).astype(np.intp), np.concatenate(dist)
+    key = dist * dist if squared else dist
+    inside = key < (radius - tolerance)[owner]
+    tied = ~inside & (key <= reach[owner])
+    n = len(queries)
+
+    def total(weights: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return np.bincount(owner[mask], weights=weights[ind[mask]], minlength=n)
+
+    return total(a_count, inside), total(a_pos, inside), total(a_count, tied), total(a_pos, tied)
+
+
+def _query(tree: Any, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The tree's k nearest (distances, indices) per query, on all cores (the search releases the GIL)."""
+    workers = os.cpu_count() or 1
+    if workers == 1 or len(queries) < THREAD_MIN_QUERIES:
+        return tree.query(queries, k=k)
+    blocks = np.array_split(queries, workers * 4)
+    with ThreadPoolExecutor(workers) as pool:
+        answers = list(pool.map(lambda block: tree.query(block, k=k), blocks))
+    return np.concatenate([a[0] for a in answers]), np.concatenate([a[1] for a in answers])
+
+
+@dataclass(frozen=True)
+class _Reference:
+    """scikit-learn's KNeighborsClassifier fitted on every facet-a row in dataset order, as smclarify fits it."""
+
+    matrix: np.ndarray
+    facet_d: np.ndarray
+    positive: np.ndarray
+    keys: np.ndarray
+    k: int
+    dtype: np.dtype
+
+    def _rows(self, side: np.ndarray) -> np.ndarray:
+        return self.keys[side[self.keys]]
+
+    def _inputs(self, rows: np.ndarray) -> np.ndarray:
+        return self.matrix[rows].astype(self.dtype, copy=False)
+
+    @cached_property
+    def _model(self) -> Any:
+        from sklearn.neighbors import KNeighborsClassifier  # see _votes
+
+        rows = self._rows(~self.facet_d)
+        model = KNeighborsClassifier(
+            n_neighbors=self.k, weights="uniform", algorithm="auto", leaf_size=LEAF_SIZE, p=2, metric="minkowski"
+        )
+        try:
+            model.fit(self._inputs(rows), self.positive[rows])
+        except ValueError as exc:
+            raise MetricError(str(exc).splitlines()[0]) from exc
+        return model
+
+    def predict(self, queries: np.ndarray) -> np.ndarray:
+        try:
+            return self._model.predict(queries.astype(self.dtype, copy=False)).astype(bool)
+        except ValueError as exc:
+            raise MetricError(str(exc).splitlines()[0]) from exc
+
+    def flip_test(self) -> float:
+        rows = self._rows(self.facet_d)
+        as_if_a = self.predict(self.matrix[rows])
+        model_d = self.positive[rows]
+        flipped_pos = int(np.sum(model_d & ~as_if_a))
+        flipped_neg = int(np.sum(~model_d & as_if_a))
+        return float(safe_divide(flipped_pos - flipped_neg, len(rows)))
