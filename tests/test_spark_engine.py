@@ -7,13 +7,17 @@ low), so equal results check the merge laws, the positions and the parsing on ex
 
 from __future__ import annotations
 
+import io
 import json
 import math
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import joblib
 import numpy as np
 import pandas as pd
 import pytest
+from PIL import Image
 from sklearn.linear_model import LogisticRegression
 
 from clarion.engine import run_analysis
@@ -298,3 +302,108 @@ def test_executor_error_markers_round_trip():
     assert type(foreign) is ClarionError and str(foreign) == "ValueError: bad value"
     plain = translate(RuntimeError("\n  Job aborted due to stage failure\n at org.apache..."))
     assert str(plain) == "Spark job failed: Job aborted due to stage failure"
+
+
+def test_text_explanations_equal_the_local_engine(tmp_path, spark):
+    from text_image_fixtures import sms_frame, spam_pipeline
+
+    pipe, _ = spam_pipeline()
+    joblib.dump(pipe, tmp_path / "spam.joblib")
+    texts = sms_frame()["text"].iloc[:12].tolist()
+    data = tmp_path / "texts.csv"
+    pd.DataFrame({"id": range(len(texts)), "text": texts}).to_csv(data, header=False, index=False)
+    config = {
+        "dataset_type": "text/csv",
+        "headers": ["id", "text"],
+        "joinsource_name_or_index": "id",
+        "methods": {
+            "shap": {
+                "text_config": {"granularity": "token", "language": "english", "max_top_tokens": 5},
+                "num_samples": 32,
+                "seed": 3,
+            }
+        },
+        "predictor": {"model_uri": str(tmp_path / "spam.joblib")},
+    }
+    spark.conf.set("spark.sql.files.maxPartitionBytes", str(256))  # several partitions for a small file
+    try:
+        local, distributed = both_engines(config, data, tmp_path, spark)
+    finally:
+        spark.conf.set("spark.sql.files.maxPartitionBytes", str(256 * 1024))
+    _assert_close(distributed, local)
+    out = "explanations_shap/out.jsonl"
+    spark_lines = [json.loads(line) for line in (tmp_path / "spark" / out).read_text().splitlines()]
+    assert [line["join_source_value"] for line in spark_lines] == list(range(len(texts)))
+    _assert_close(spark_lines, [json.loads(line) for line in (tmp_path / "local" / out).read_text().splitlines()])
+    # efficiency, independently of both engines: a text's unit values sum to f(text) - f("")
+    empty = pipe.predict_proba(pd.DataFrame({"text": [""]}))[0, 1]
+    for text, line in zip(texts, spark_lines, strict=True):
+        total = sum(item["attribution"][0] for item in line["explanations"][0]["attributions"])
+        assert total == pytest.approx(pipe.predict_proba(pd.DataFrame({"text": [text]}))[0, 1] - empty, abs=1e-9)
+
+
+def _red_share(image: np.ndarray) -> list[float]:
+    """An image model: the share of strongly red pixels, and its complement."""
+    b = image.astype(int)
+    red = float(((b[..., 0] > 170) & (b[..., 1] < 80) & (b[..., 2] < 80)).mean())
+    return [red, 1 - red]
+
+
+class _RedShareHandler(BaseHTTPRequestHandler):
+    def do_POST(self):  # noqa: N802 - http.server API
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        data = json.dumps(_red_share(np.asarray(Image.open(io.BytesIO(body)).convert("RGB")))).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_image_explanations_equal_the_local_engine(tmp_path, spark):
+    from text_image_fixtures import shapes_image
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        Image.fromarray(shapes_image(rng, 40, red=True, blue=bool(i % 2))).save(folder / f"img{i}.png")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _RedShareHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    config = {
+        "dataset_type": "application/x-image",
+        "methods": {
+            "shap": {
+                "image_config": {"model_type": "IMAGE_CLASSIFICATION", "num_segments": 6},
+                "num_samples": 40,
+                "seed": 5,
+            }
+        },
+        "predictor": {
+            "endpoint_url": f"http://127.0.0.1:{server.server_port}",
+            "content_type": "image/png",
+            "label_headers": ["red", "other"],
+        },
+    }
+    try:
+        local, distributed = both_engines(config, folder, tmp_path, spark)
+    finally:
+        server.shutdown()
+        thread.join()
+    _assert_close(distributed, local)
+    local_dir, spark_dir = tmp_path / "local" / "explanations_shap", tmp_path / "spark" / "explanations_shap"
+    heat_maps = sorted(p.name for p in local_dir.glob("*.jpeg"))
+    assert len(heat_maps) == 3 and heat_maps == sorted(p.name for p in spark_dir.glob("*.jpeg"))
+    assert all((spark_dir / name).read_bytes() == (local_dir / name).read_bytes() for name in heat_maps)
+    lines = [json.loads(line) for line in (spark_dir / "out.jsonl").read_text().splitlines()]
+    _assert_close(lines, [json.loads(line) for line in (local_dir / "out.jsonl").read_text().splitlines()])
+    for i, line in enumerate(lines):
+        assert line["explanations"][0]["feature_name"] == f"img{i}.png"
+        # the model's two outputs sum to one, so every segment's values for them are opposite
+        values = np.array([a["attribution"] for a in line["explanations"][0]["attributions"]])
+        np.testing.assert_allclose(values[:, 0], -values[:, 1], atol=1e-9)
+        assert np.abs(values).sum() > 0.01

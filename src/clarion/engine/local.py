@@ -52,7 +52,7 @@ def run_local(
 
     def compute(folder: Path) -> dict[str, Any]:
         if plan.images:
-            return analyse_images(plan, folder)
+            return analyse_images(plan, LocalRunner(plan, None, chunk_rows), folder)
         with ExitStack() as stack:
             predictor = None
             if plan.needs_model:
@@ -106,6 +106,9 @@ class LocalRunner:
 
     def with_model(self, task: Callable[[Predictor], T]) -> T:
         return task(self._model())
+
+    def call(self, task: Callable[[], T]) -> T:
+        return task()
 
     def save_local_values(self, parts: list[ShapPart], values: ShapResult, output: Path) -> None:
         joins = [p.joinsource for p in parts if p.joinsource is not None]

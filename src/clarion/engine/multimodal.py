@@ -17,19 +17,19 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_numeric_dtype
 
-from clarion.config import AnalysisConfig
 from clarion.engine.plan import AnalysisPlan
-from clarion.errors import ConfigError, NotSupportedError
+from clarion.errors import ConfigError
 from clarion.explain.baseline import baseline_from_config
-from clarion.explain.image import HttpImagePredictor, PredictImages, explain_images, list_image_files, read_image
+from clarion.explain.image import ImageShapResult, explain_images, read_image
 from clarion.explain.text import TextShapResult, check_text_config, explain_text
 from clarion.explain.text_image_outputs import (
     image_kernel_shap_section,
     text_kernel_shap_section,
+    write_image_heatmaps,
     write_image_out_jsonl,
     write_text_out_jsonl,
 )
-from clarion.predictors import CallableModel
+from clarion.predictors.build import build_image_predictor
 from clarion.progress import progress_bar
 from clarion.results import layout
 
@@ -85,47 +85,36 @@ def write_text_explanations(
     return text_kernel_shap_section(result, shap.agg_method, shap.text_config.max_top_tokens)
 
 
-def run_images(plan: AnalysisPlan, output_dir: Path) -> dict[str, Any]:
-    """The ``explanations`` section for an image dataset; writes heat maps and out.jsonl."""
+def explain_image_files(plan: AnalysisPlan, files: Sequence[Path]) -> ImageShapResult:
+    """Kernel SHAP of every image, in one call: one generator (``default_rng(seed)``) draws the noise baselines
+    and coalition plans image after image, so the images are explained in order wherever this runs."""
     config = plan.config
     shap = config.methods.shap
-    if shap is None or shap.image_config is None:
-        raise ConfigError("methods.shap.image_config: required for dataset_type application/x-image")
-    if config.methods.pre_training_bias or config.methods.post_training_bias or config.methods.pdp:
-        raise NotSupportedError("methods: image datasets support shap (with image_config) only, as in Clarify")
-    files = list_image_files(plan.data_uri)
+    assert shap is not None and shap.image_config is not None  # checked by make_plan
     baseline = read_image(shap.baseline) if isinstance(shap.baseline, str) else None
-    predict = image_predict_function(config)
-    out_dir = output_dir / layout.SHAP_DIR
-    with progress_bar("Explaining images (Kernel SHAP)", total=len(files), unit="images") as advance:
-        result = explain_images(
+    label_headers = config.predictor.label_headers if config.predictor and config.predictor.label_headers else None
+    with (
+        build_image_predictor(config) as predict,
+        progress_bar("Explaining images (Kernel SHAP)", total=len(files), unit="images") as advance,
+    ):
+        return explain_images(
             files,
             shap.image_config,
             predict,
-            config.predictor.label_headers if config.predictor and config.predictor.label_headers else None,
+            label_headers,
             shap.num_samples,
             np.random.default_rng(plan.seed),
-            out_dir,
             baseline=baseline,
             probability_threshold=config.effective_probability_threshold,
             progress=advance,
         )
+
+
+def write_image_explanations(plan: AnalysisPlan, result: ImageShapResult, output: Path) -> dict[str, Any]:
+    """The ``explanations`` section of an image run; writes the heat maps and, when asked, out.jsonl into ``output``."""
+    shap = plan.config.methods.shap
+    assert shap is not None
+    write_image_heatmaps(output / layout.SHAP_DIR, result)
     if shap.save_local_shap_values:
-        write_image_out_jsonl(output_dir / layout.LOCAL_SHAP_JSONL, result)
+        write_image_out_jsonl(output / layout.LOCAL_SHAP_JSONL, result)
     return {"kernel_shap": image_kernel_shap_section(result)}
-
-
-def image_predict_function(config: AnalysisConfig) -> PredictImages:
-    """(n, H, W, 3) uint8 images -> model answers: an HTTP endpoint, or a Python callable."""
-    predictor = config.predictor
-    if predictor is None:
-        raise ConfigError("predictor: required to explain images")
-    if predictor.endpoint_url:
-        content_type = predictor.content_type if predictor.content_type in ("image/png", "image/jpeg") else "image/jpeg"
-        probability = predictor.probability if isinstance(predictor.probability, str) else None
-        return HttpImagePredictor(predictor.endpoint_url, content_type, probability=probability)
-    if predictor.model_callable:
-        return CallableModel.from_spec(predictor.model_callable).function
-    raise NotSupportedError(
-        "predictor: image models are called through endpoint_url or model_callable (a function of an image array)"
-    )

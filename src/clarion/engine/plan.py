@@ -89,7 +89,12 @@ def _refuse_unsupported(config: AnalysisConfig) -> None:
     if config.dataset_type == "application/sagemakercapturejson":
         raise NotSupportedError(f"dataset_type: {config.dataset_type!r} is not supported yet by clarion")
     shap = config.methods.shap
-    if shap is not None and shap.image_config is not None and config.dataset_type != "application/x-image":
+    if config.dataset_type == "application/x-image":
+        if shap is None or shap.image_config is None:
+            raise ConfigError("methods.shap.image_config: required for dataset_type application/x-image")
+        if config.methods.pre_training_bias or config.methods.post_training_bias or config.methods.pdp:
+            raise NotSupportedError("methods: image datasets support shap (with image_config) only, as in Clarify")
+    elif shap is not None and shap.image_config is not None:
         raise ConfigError("methods.shap.image_config: needs dataset_type application/x-image (a folder of images)")
 
 

@@ -12,8 +12,9 @@ Design (see also ``spark_read`` and ``spark_tasks``):
    sample equal the local engine's and so do the bias sections. Runs with SHAP or PDP first count
    the rows of every split so that positions (and so the sample) are exact.
 3. The explanations step (``clarion.engine.core.explanations``) on the driver, with this runner:
-   pass two's chunks are explained on executors (``mapInPandas``), the model calls of PDP and text
-   SHAP run in one executor task. Local values are written as one part file per Spark partition:
+   pass two's chunks are explained on executors (``mapInPandas``); PDP, text SHAP (over every row, in
+   order) and image datasets run in one executor task each, as one call does locally, so the seeded
+   generator draws the same plans. Local values are written as one part file per Spark partition:
    ``explanations_shap/part-<number:05d>-<run id>.csv`` (header row; the join source column first
    when ``joinsource_name_or_index`` is set; rows in dataset order inside a part, parts numbered in
    dataset order). Clarify's Spark jobs also write part files, not ``out.csv``.
@@ -26,6 +27,7 @@ local SHAP values (N x M x K floats, needed for the exact median).
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -34,12 +36,19 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pandas as pd
 
 from clarion.data.atomic import write_with
-from clarion.engine.core import PassOne, RunSpec, ShapPart, analyse, merge_pass_one, write_run
+from clarion.engine.core import PassOne, RunSpec, ShapPart, analyse, analyse_images, merge_pass_one, write_run
 from clarion.engine.plan import AnalysisPlan
 from clarion.engine.spark_read import SourceScan, open_source, with_exact_offsets
 from clarion.engine.spark_session import executor_errors, run_job, session_for_run, temporary_conf
-from clarion.engine.spark_tasks import PAYLOAD_SCHEMA, dataset_rows, decode, explain_rows, pass_one, with_model
-from clarion.errors import NotSupportedError
+from clarion.engine.spark_tasks import (
+    PAYLOAD_SCHEMA,
+    dataset_rows,
+    decode,
+    explain_rows,
+    pass_one,
+    run_task,
+    with_predictor,
+)
 from clarion.explain import ShapResult
 from clarion.explain.outputs import local_values_frame
 from clarion.predictors import Predictor
@@ -61,10 +70,11 @@ def run_spark(
     session: SparkSession | None = None,
 ) -> dict[str, Any]:
     """Run ``plan`` on Spark (``session``, or a session for ``master``) and write the outputs; returns analysis.json."""
-    _refuse_unsupported(plan)
 
     def compute(folder: Path) -> dict[str, Any]:
         with session_for_run(master, session) as spark:
+            if plan.images:
+                return analyse_images(plan, SparkTasks(plan, spark), folder)
             with temporary_conf(spark, {"spark.sql.execution.arrow.maxRecordsPerBatch": str(ARROW_BATCH_ROWS)}):
                 frame, scan = open_source(spark, plan, ARROW_BATCH_ROWS)
                 if plan.shap or plan.pdp:
@@ -75,20 +85,29 @@ def run_spark(
     return write_run(output_dir, plan, raw_config, compute)
 
 
-def _refuse_unsupported(plan: AnalysisPlan) -> None:
-    shap = plan.config.methods.shap
-    if shap is not None and (shap.text_config is not None or shap.image_config is not None):
-        raise NotSupportedError("methods.shap: text and image explanations are not supported yet by the Spark engine")
-    if plan.config.dataset_type == "application/x-image":
-        raise NotSupportedError("dataset_type: 'application/x-image' is not supported yet by the Spark engine")
+class SparkTasks:
+    """Work that needs the model runs in one executor task; its result travels back pickled."""
+
+    def __init__(self, plan: AnalysisPlan, spark: SparkSession) -> None:
+        self.plan = plan
+        self.spark = spark
+
+    def call(self, task: Callable[[], T]) -> T:
+        wrapped = executor_errors(run_task)
+        collected = run_job(
+            lambda: self.spark.sparkContext.parallelize([0], 1).mapPartitions(lambda it: wrapped(it, task)).collect()
+        )
+        return decode([collected[0].iloc[0]])[0]
+
+    def with_model(self, task: Callable[[Predictor], T]) -> T:
+        return self.call(functools.partial(with_predictor, self.plan, task))
 
 
-class SparkRunner:
+class SparkRunner(SparkTasks):
     """Chunks are Spark partitions' Arrow batches, computed on executors; partials travel pickled."""
 
     def __init__(self, plan: AnalysisPlan, spark: SparkSession, frame: DataFrame, scan: SourceScan) -> None:
-        self.plan = plan
-        self.spark = spark
+        super().__init__(plan, spark)
         self.frame = frame
         self.scan = scan
 
@@ -114,16 +133,6 @@ class SparkRunner:
         rows = run_job(lambda: self.frame.mapInPandas(lambda it: task(it, scan), PAYLOAD_SCHEMA).collect())
         chunks = decode(rows)
         return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0].reset_index(drop=True)
-
-    def with_model(self, task: Callable[[Predictor], T]) -> T:
-        wrapped = executor_errors(with_model)
-        plan = self.plan
-        collected = run_job(
-            lambda: (
-                self.spark.sparkContext.parallelize([0], 1).mapPartitions(lambda it: wrapped(it, plan, task)).collect()
-            )
-        )
-        return decode([collected[0].iloc[0]])[0]
 
     def save_local_values(self, parts: list[ShapPart], values: ShapResult, output: Path) -> None:
         write_part_files(output / layout.SHAP_DIR, parts)

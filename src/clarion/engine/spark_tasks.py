@@ -10,7 +10,8 @@ same pandas chunks as the local reader, and emits pickled partial results, one r
   generator made from the seed for every chunk (as the local engine does), so values do not
   depend on the partitioning;
 - ``dataset_rows``: the parsed chunks themselves (text runs explain every row in one task);
-- ``with_model``: one task that calls a function of the predictor (PDP, text SHAP) and returns its result.
+- ``run_task``: one task that runs a function (PDP and text SHAP through ``with_predictor``, images) and
+  returns its result.
 
 The predictor is built once per partition and used as a context manager (an HTTP predictor's
 concurrency is per executor task; a shadow endpoint starts and stops with the task).
@@ -21,7 +22,7 @@ from __future__ import annotations
 import pickle
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 from pyspark import TaskContext
@@ -41,6 +42,7 @@ from clarion.engine.spark_read import SourceScan, iter_chunks
 from clarion.predictors import Predictor, build_predictor
 
 PAYLOAD_SCHEMA = "position long, payload binary"
+T = TypeVar("T")
 
 
 def _emit(position: int, part: Any) -> pd.DataFrame:
@@ -89,8 +91,13 @@ def dataset_rows(batches: Iterator[pd.DataFrame], scan: SourceScan) -> Iterator[
         yield _emit(position, chunk)
 
 
-def with_model(_: Any, plan: AnalysisPlan, task: Callable[[Predictor], Any]) -> Iterator[pd.DataFrame]:
-    """``task(predictor)`` in one executor task."""
+def run_task(_: Any, task: Callable[[], Any]) -> Iterator[pd.DataFrame]:
+    """``task()`` in one executor task, its result pickled back."""
+    yield _emit(0, task())
+
+
+def with_predictor(plan: AnalysisPlan, task: Callable[[Predictor], T]) -> T:
+    """``task(predictor)`` with the config's predictor built and entered here."""
     with _predictor(plan, True) as predictor:
         assert predictor is not None
-        yield _emit(0, task(predictor))
+        return task(predictor)

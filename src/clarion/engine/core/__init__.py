@@ -5,6 +5,7 @@ the explanations step and the run sequence. Runners only say where chunks run an
 from clarion.engine.core.explanations import (
     ExplainRunner,
     ShapPart,
+    TaskRunner,
     explain_chunk,
     explanations,
     model_predict,
@@ -32,6 +33,7 @@ __all__ = [
     "Runner",
     "RunSpec",
     "ShapPart",
+    "TaskRunner",
     "analyse",
     "analyse_images",
     "bias_only_columns",

@@ -45,7 +45,15 @@ class ShapPart:
     joinsource: pd.Series | None
 
 
-class ExplainRunner(Protocol):
+class TaskRunner(Protocol):
+    """Where work that needs the model runs."""
+
+    def call(self, task: Callable[[], T]) -> T:
+        """``task()`` where the work runs (this process, or one executor task); its result comes back here."""
+        ...
+
+
+class ExplainRunner(TaskRunner, Protocol):
     """Where pass two's chunks are explained and where the model is called."""
 
     def explain_rows(self, run: RunSpec, result: PassOne, baseline: pd.DataFrame) -> list[ShapPart]:

@@ -7,16 +7,18 @@ results travel; ``analyse`` says what is computed, in which order, from the merg
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
-from clarion.engine.core.explanations import ExplainRunner, explanations
+from clarion.engine.core.explanations import ExplainRunner, TaskRunner, explanations
 from clarion.engine.core.passes import PassOne, bias_sections
 from clarion.engine.core.spec import RunSpec
-from clarion.engine.multimodal import run_images
+from clarion.engine.multimodal import explain_image_files, write_image_explanations
 from clarion.engine.plan import AnalysisPlan
 from clarion.errors import DataError
+from clarion.explain.image import list_image_files
 from clarion.report.render import write_reports
 from clarion.results.write import write_analysis
 
@@ -51,9 +53,11 @@ def analyse(plan: AnalysisPlan, runner: Runner, output_dir: str | Path) -> dict[
     return analysis
 
 
-def analyse_images(plan: AnalysisPlan, output_dir: str | Path) -> dict[str, Any]:
-    """The analysis.json document of an image dataset (heat maps and out.jsonl are written on the way)."""
-    return {"version": VERSION, "explanations": run_images(plan, Path(output_dir))}
+def analyse_images(plan: AnalysisPlan, runner: TaskRunner, output_dir: str | Path) -> dict[str, Any]:
+    """The analysis.json document of an image dataset; the heat maps and out.jsonl are written here."""
+    files = list_image_files(plan.data_uri)
+    result = runner.call(functools.partial(explain_image_files, plan, files))
+    return {"version": VERSION, "explanations": write_image_explanations(plan, result, Path(output_dir))}
 
 
 def write_run(
