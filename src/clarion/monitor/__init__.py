@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         AttributionDrift,
         CheckOptions,
         Violation,
+        attribution_drift,
         check,
         read_violations,
         write_violations,
@@ -37,6 +38,7 @@ _EXPORTS = {
     "runs": ("MonitoringRun", "list_runs", "load_run", "monitor", "read_analysis", "suggest_baseline"),
     "violations": (
         "BIAS_DRIFT", "CHECK_TYPES", "FEATURE_ATTRIBUTION_DRIFT", "AttributionDrift", "CheckOptions", "Violation",
+        "attribution_drift",
         "check", "read_violations", "write_violations",
     ),
 }  # fmt: skip
@@ -56,6 +58,7 @@ __all__ = [
     "Monitor",
     "MonitoringRun",
     "Violation",
+    "attribution_drift",
     "check",
     "check_run",
     "distance_from_fair",
