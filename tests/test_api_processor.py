@@ -104,7 +104,13 @@ def test_logs_false_and_engine_are_passed(monkeypatch: pytest.MonkeyPatch, tmp_p
     data = api.DataConfig(str(tmp_path / "d.csv"), str(tmp_path / "o"), label="y", headers=["x", "y"])
     api.ClarifyProcessor(engine="spark").run_pre_training_bias(data, api.BiasConfig([1], "x"), logs=False)
     assert calls == [
-        {"data_uri": str(tmp_path / "d.csv"), "output_dir": str(tmp_path / "o"), "engine": "spark", "quiet": True}
+        {
+            "data_uri": str(tmp_path / "d.csv"),
+            "output_dir": str(tmp_path / "o"),
+            "engine": "spark",
+            "quiet": True,
+            "model": None,
+        }
     ]
 
 

@@ -30,6 +30,14 @@ _state = {"debug": False}
 
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
 Debug = Annotated[bool, typer.Option("--debug", help="Show a traceback on error.")]
+Model = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        help="Use this model instead of the config's (SageMaker names included): a model file, "
+        "'package.module:function' or an http:// URL",
+    ),
+]
 
 
 def _options(quiet: bool, debug: bool) -> None:
@@ -48,6 +56,7 @@ def run(
     ] = None,
     engine: Annotated[str, typer.Option(help="local or spark")] = "local",
     spark_master: Annotated[str | None, typer.Option(help="Spark master URL, e.g. local[2]")] = None,
+    model: Model = None,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
@@ -57,7 +66,7 @@ def run(
     from clarion.results import layout, location, staged_run
 
     with staged_run(output) as staging:
-        run_analysis(config, data_uri=data, output_dir=staging, engine=engine, spark_master=spark_master)
+        run_analysis(config, data_uri=data, output_dir=staging, engine=engine, spark_master=spark_master, model=model)
     if not quiet:
         typer.echo(f"Wrote {location(output).display(layout.ANALYSIS_FILE)}", err=True)
 
@@ -65,14 +74,21 @@ def run(
 @app.command()
 def validate(
     config: Annotated[str, typer.Argument(help="analysis_config.json (path or URI)")],
+    model: Model = None,
     debug: Debug = False,
 ) -> None:
-    """Check CONFIG against Clarify's schema and clarion's rules; print a summary."""
+    """Check CONFIG against Clarify's schema and clarion's rules, and whether it can run here; print a summary."""
     _options(True, debug)
     from clarion.config import load_config
-    from clarion.engine.plan import describe_methods
+    from clarion.engine.plan import describe_methods, make_plan
+    from clarion.errors import ConfigError
+    from clarion.predictors.build import bind_model, readiness
 
-    parsed = load_config(config)
+    parsed = bind_model(load_config(config), model)
+    plan = make_plan(parsed, parsed.dataset_uri or "(given with --data)")
+    problem = readiness(parsed, needs_model=plan.needs_model)
+    if problem is not None:
+        raise ConfigError(f"{config}: valid, but cannot run here: {problem}")
     typer.echo(f"{config}: valid ({parsed.dataset_type}; {describe_methods(parsed)})")
 
 

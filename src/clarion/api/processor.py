@@ -78,9 +78,11 @@ def existing_run(output: str) -> str | None:
 
 
 class SageMakerClarifyProcessor:
-    """Runs Clarify analyses locally; the constructor takes the SDK's arguments plus ``engine`` and ``quiet``.
+    """Runs Clarify analyses locally; the constructor takes the SDK's arguments plus ``engine``, ``quiet``, ``model``.
 
     ``engine``: ``"local"`` (default) or ``"spark"`` (passed to ``run_analysis``). ``quiet``: no progress output.
+    ``model``: a model file, ``package.module:function`` or an http(s):// URL used instead of the ModelConfig's
+    SageMaker model (as ``clarion run --model``); the written analysis_config.json stays the SDK's.
     The last config built is kept in ``_last_analysis_config``, as in the SDK.
     """
 
@@ -103,6 +105,7 @@ class SageMakerClarifyProcessor:
         *,
         engine: Engine = "local",
         quiet: bool = False,
+        model: str | None = None,
     ) -> None:
         self.role = role
         self.instance_count = instance_count
@@ -120,6 +123,7 @@ class SageMakerClarifyProcessor:
         self.skip_early_validation = skip_early_validation
         self.engine = engine
         self.quiet = quiet
+        self.model = model
         self._last_analysis_config: dict[str, Any] | None = None
 
     def run(self, **_: Any) -> None:
@@ -150,6 +154,7 @@ class SageMakerClarifyProcessor:
             output_dir=data_config.s3_output_path,
             engine=self.engine,
             quiet=self.quiet or not logs,
+            model=self.model,
         )
 
     def run_pre_training_bias(

@@ -33,10 +33,13 @@ def run_analysis(
     spark_session: SparkSession | None = None,
     quiet: bool | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    model: str | None = None,
 ) -> dict[str, Any]:
     """Run ``config`` on the dataset and write Clarify's outputs to ``output_dir``; return analysis.json.
 
     ``data_uri`` (a path or fsspec URI, file or directory) overrides the config's ``dataset_uri``.
+    ``model`` (a model file, ``package.module:function`` or an http(s):// URL) replaces the config's model,
+    SageMaker names included (``clarion.predictors.build.bind_model``); analysis_config.json keeps the config.
     Nothing is written to ``output_dir`` unless the whole analysis succeeds; analysis.json comes last.
     """
     if quiet is not None:
@@ -47,6 +50,10 @@ def run_analysis(
         parsed, raw = load_config_and_raw(config)
     if data_uri is None and not isinstance(config, (AnalysisConfig, dict)):
         data_uri = _relative_to_config(parsed.dataset_uri, config)
+    if model is not None:
+        from clarion.predictors.build import bind_model  # the predictors load when a run starts
+
+        parsed = bind_model(parsed, model)
     plan: AnalysisPlan = make_plan(parsed, data_uri)
     # The engines (numpy, scikit-learn, the predictors; pyspark) load when a run starts, not on import clarion.
     if engine == "local":
