@@ -141,8 +141,17 @@ class PdpConfig(ClosedModel):
     top_k_features: PositiveInt = 10
 
 
+def _report_file_name(value: Any) -> Any:
+    """A report name is a plain file name: reports go beside analysis.json, never elsewhere."""
+    if isinstance(value, str) and (
+        not value.strip() or "/" in value or "\\" in value or value in (".", "..") or ".." in value or "\0" in value
+    ):
+        raise ValueError(f"expected a plain file name (no path separator, no '..'), got {value!r}")
+    return value
+
+
 class ReportConfig(ClosedModel):
-    name: StrictStr = "report"
+    name: Annotated[StrictStr, BeforeValidator(_report_file_name)] = "report"
     title: StrictStr = "Analysis Report"
 
 
