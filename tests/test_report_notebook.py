@@ -49,4 +49,4 @@ def test_standalone_and_escaped_title(executed):
     sources = "\n".join(c.source for c in executed.cells)
     assert "import clarion" not in sources and "from clarion" not in sources
     assert 'Path("analysis.json")' in sources
-    assert executed.cells[0].source.startswith("# Notebook &lt;report&gt;")
+    assert executed.cells[0].source.startswith("# Notebook \\<report\\>")  # Markdown escapes: shows <report>

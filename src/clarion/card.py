@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
-import string
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +26,7 @@ from typing import Any
 from clarion.results import layout
 from clarion.results.catalogue import METRICS, reading
 from clarion.results.encoding import encode
+from clarion.results.escape import markdown_text as md
 from clarion.results.model import Analysis
 from clarion.results.store import derived_run, location, open_run, write_file
 
@@ -285,16 +284,6 @@ def _read_config(loc: Any) -> dict[str, Any]:
 
 def _fmt(value: float) -> str:
     return ("Infinity" if value > 0 else "-Infinity") if math.isinf(value) else f"{value:.4g}"
-
-
-_PUNCTUATION = frozenset(string.punctuation)
-
-
-def md(value: object) -> str:
-    """``value`` as literal Markdown text: every ASCII punctuation character backslash-escaped (so no link,
-    emphasis, code span, table cell break, autolink, entity or raw HTML can start), line breaks as spaces."""
-    text = re.sub(r"[\r\n]+", " ", str(value))
-    return "".join("\\" + ch if ch in _PUNCTUATION else ch for ch in text)
 
 
 def render_markdown(card: ModelCard) -> str:

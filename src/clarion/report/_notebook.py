@@ -6,7 +6,6 @@ module, so it runs with only pandas and matplotlib installed (clarion is not nee
 
 from __future__ import annotations
 
-import html
 import inspect
 
 import nbformat
@@ -15,6 +14,7 @@ from nbformat import v4
 from clarion.report import _charts
 from clarion.report._data import ReportData
 from clarion.results import catalogue as _catalogue
+from clarion.results.escape import markdown_text
 
 SETUP = """\
 %matplotlib inline
@@ -123,7 +123,7 @@ def build_notebook(data: ReportData, title: str) -> nbformat.NotebookNode:
     )
     cells = [
         v4.new_markdown_cell(
-            f"# {html.escape(title)}\n\nThis notebook reads `analysis.json` from its own folder and draws the "
+            f"# {markdown_text(title)}\n\nThis notebook reads `analysis.json` from its own folder and draws the "
             "report's tables and charts. Facet *d* is the named facet value, *a* is the rest. Orange bars lie "
             "outside the conventional band (green strip): the four-fifths rule [0.8, 1.25] for DI, |value| ≤ 0.1 "
             "for most differences (|CI| ≤ 0.5, |TE| ≤ 0.5), ≤ 0.1 for divergences (JS ≤ 0.05)."
