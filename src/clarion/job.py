@@ -48,9 +48,19 @@ def run_job(root: Path, *, allow_code: bool = False) -> int:
         with staged_run(output_dir) as staging:
             run_analysis(config, data_uri=data_uri, output_dir=staging)
     except ClarionError as exc:
-        reason = f"{type(exc).__name__}: {exc}"
-        write_text_atomic(message_path, reason.encode("utf-8")[:1024].decode("utf-8", "ignore"))
-        print(f"clarion: error: {exc}", file=sys.stderr)
-        return 1
+        return _failed(message_path, f"{type(exc).__name__}: {exc}", f"clarion: error: {exc}")
+    except Exception as exc:  # an unexpected failure still tells the job's user why (no traceback there)
+        reason = f"InternalError: {type(exc).__name__}: {exc}"
+        return _failed(message_path, reason, f"clarion: internal error: {type(exc).__name__}: {exc}")
     print(SUCCESS_MESSAGE, file=sys.stderr)
     return 0
+
+
+def _failed(message_path: Path, reason: str, line: str) -> int:
+    """Write the failure reason (first 1 KB, UTF-8) to the message file and stderr; the exit code 1."""
+    try:
+        write_text_atomic(message_path, reason.encode("utf-8")[:1024].decode("utf-8", "ignore"))
+    except ClarionError as exc:
+        print(f"clarion: error: cannot write {message_path}: {exc}", file=sys.stderr)
+    print(line, file=sys.stderr)
+    return 1

@@ -2,11 +2,13 @@
 
 Clarify's schema is closed (unknown keys are refused), its ints refuse floats and booleans, and it
 compares enum strings case-insensitively. Floats here also accept ints (``1`` for ``1.0``), the one
-place where clarion is more lenient than the SDK schema.
+place where clarion is more lenient than the SDK schema; they refuse NaN and infinities (which Python's
+JSON reader accepts as ``NaN`` / ``Infinity``). Scalar values (label and facet values) refuse them too.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, StrictBool, StrictInt, StrictStr
@@ -21,6 +23,8 @@ class ClosedModel(BaseModel):
 def _strict_float(value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"expected a number, got {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"expected a finite number, got {value!r}")
     return float(value)
 
 
@@ -31,6 +35,8 @@ NameOrIndex = StrictStr | StrictInt
 def _scalar(value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ValueError(f"expected a string or a number, got {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"expected a string or a finite number, got {value!r}")
     return value
 
 
