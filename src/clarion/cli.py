@@ -80,12 +80,14 @@ def validate(
     """Check CONFIG against Clarify's schema and clarion's rules, and whether it can run here; print a summary."""
     _options(True, debug)
     from clarion.config import load_config
+    from clarion.engine.core import header_roles
     from clarion.engine.plan import describe_methods, make_plan
     from clarion.errors import ConfigError
     from clarion.predictors.build import bind_model, readiness
 
     parsed = bind_model(load_config(config), model)
     plan = make_plan(parsed, parsed.dataset_uri or "(given with --data)")
+    header_roles(plan)  # column references against headers, features left for the model
     problem = readiness(parsed, needs_model=plan.needs_model)
     if problem is not None:
         raise ConfigError(f"{config}: valid, but cannot run here: {problem}")

@@ -67,6 +67,7 @@ class ColumnSummary:
     first_row: int | None
     first_value: Any
     text: bool = False  # raw CSV text, typed by ``BiasCounts.typed()``
+    chunk_kinds: frozenset[str] = frozenset()  # bool / int / float / text of the chunks that had values
 
     def merge(self, other: ColumnSummary) -> ColumnSummary:
         if other.first_row is not None and (self.first_row is None or other.first_row < self.first_row):
@@ -74,7 +75,14 @@ class ColumnSummary:
         else:
             first_row, first_value = self.first_row, self.first_value
         kind = "object" if self.text or other.text else merge_kinds(self.kind, other.kind)
-        return ColumnSummary(kind, first_row, first_value, self.text or other.text)
+        return ColumnSummary(
+            kind, first_row, first_value, self.text or other.text, self.chunk_kinds | other.chunk_kinds
+        )
+
+    @property
+    def mixed(self) -> bool:
+        """Whether chunks typed this column differently in a way values cannot be reconciled (not int/float)."""
+        return not self.text and len(self.chunk_kinds) > 1 and self.chunk_kinds != {"int", "float"}
 
 
 def _python_values(uniques: Any) -> list[Any]:
@@ -168,6 +176,7 @@ class BiasCounts:
                 first_row=None if series.empty else row_offset,
                 first_value=MISSING if first is None or _is_null(first) else _python_values(np.array([first]))[0],
                 text=name in text_columns,
+                chunk_kinds=_chunk_kind(series),
             )
         n = len(chunk)
         label_codes, label_values = _factorize(chunk[columns.label])
@@ -258,6 +267,10 @@ class BiasCounts:
             first_seen[facet] = seen
         return BiasCounts(self.columns, summaries, cells, first_seen, self.anchored)
 
+    def mixed_type_columns(self) -> tuple[str, ...]:
+        """Columns whose type depended on the chunk (e.g. one ``?`` among integers): read them as text."""
+        return tuple(name for name, summary in self.summaries.items() if summary.mixed)
+
     @property
     def row_count(self) -> int:
         return sum(self.cells[self.columns.facets[0]].values()) if self.columns.facets else 0
@@ -280,6 +293,18 @@ class BiasCounts:
         for key, count in self.cells[facet].items():
             result[key[index]] = result.get(key[index], 0) + count
         return result
+
+
+def _chunk_kind(series: pd.Series) -> frozenset[str]:
+    """The kind of one chunk's column as a one-item set (empty when every cell is null)."""
+    kind = dtype_kind(series.dtype)
+    if kind in ("bool", "int", "category"):
+        return frozenset([kind])
+    if series.isna().all():
+        return frozenset()
+    if kind == "float":
+        return frozenset(["float"])
+    return frozenset(["bool" if pd.api.types.infer_dtype(series, skipna=True) == "boolean" else "text"])
 
 
 def _identity(value: Any) -> Any:

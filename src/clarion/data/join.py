@@ -12,6 +12,7 @@ text and typed over the whole column with the other text columns (``clarion.bias
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -19,6 +20,7 @@ import pandas as pd
 
 from clarion.data.options import TEXT_COLUMNS_ATTR, ReadOptions
 from clarion.data.readers import read_chunks
+from clarion.data.roles import resolve
 from clarion.errors import DataError
 
 DEFAULT_LABEL_NAME = "predicted_label"
@@ -35,14 +37,23 @@ def join_predicted_labels(
     uri: str,
     headers: Sequence[str] | None,
     predicted_label: str | int | None,
-    joinsource: str | None,
+    joinsource: str | int | None,
     chunk_rows: int,
 ) -> Iterator[pd.DataFrame]:
-    """The dataset's chunks with the predicted-label column added (by id when ``joinsource`` is set)."""
+    """The dataset's chunks with the predicted-label column added (by id when ``joinsource`` is set).
+
+    ``joinsource`` is the config's name or index of the id column in the dataset.
+    """
     name = predicted_label_name(predicted_label)
     if joinsource is None:
         yield from _by_position(chunks, uri, headers, name, chunk_rows)
         return
+    first = next(chunks, None)
+    if first is None:
+        return
+    chunks = itertools.chain([first], chunks)
+    joinsource = resolve(joinsource, list(first.columns), "joinsource_name_or_index")
+    assert joinsource is not None
     text = (joinsource, name) if headers and name in headers else (joinsource,)
     labels = _labels_by_id(uri, headers, predicted_label, joinsource, chunk_rows, text)
     seen: set[str] = set()

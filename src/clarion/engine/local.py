@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from clarion.data import read_chunks
-from clarion.data.options import ReadOptions
+from clarion.data.join import join_predicted_labels
 from clarion.engine.core import (
     PassOne,
     RunSpec,
@@ -25,7 +25,6 @@ from clarion.engine.core import (
     analyse_images,
     explain_chunk,
     feature_names_hint,
-    joined_predicted_label,
     merge_pass_one,
     model_predict,
     output_names,
@@ -35,7 +34,6 @@ from clarion.engine.core import (
     write_run,
 )
 from clarion.engine.plan import AnalysisPlan
-from clarion.errors import DataError
 from clarion.explain import ShapResult
 from clarion.explain.outputs import write_local_values_csv
 from clarion.predictors import Predictor, build_predictor
@@ -69,15 +67,23 @@ class LocalRunner:
         self.plan = plan
         self.predictor = predictor
         self.chunk_rows = chunk_rows
+        self.text_columns: tuple[str, ...] = ()
 
     def pass_one(self, plan: AnalysisPlan) -> tuple[RunSpec, PassOne]:
+        """Pass one; when chunks typed a counted column differently, once more with those columns as text."""
         with progress_bar("Reading data and computing statistics") as advance:
-            return merge_pass_one(plan, self._pass_one_parts(advance))
+            run, result = merge_pass_one(plan, self._pass_one_parts(advance))
+        mixed = result.counts.mixed_type_columns() if result.counts is not None else ()
+        if mixed and plan.config.dataset_type == "text/csv":
+            self.text_columns = mixed
+            with progress_bar("Reading data again (columns typed over all rows)") as advance:
+                run, result = merge_pass_one(plan, self._pass_one_parts(advance))
+        return run, result
 
     def _pass_one_parts(self, advance: Callable[[float], None]) -> Iterator[tuple[RunSpec, PassOne]]:
         run: RunSpec | None = None
         position = 0
-        for chunk in iter_dataset(self.plan, self.chunk_rows):
+        for chunk in iter_dataset(self.plan, self.chunk_rows, self.text_columns):
             run = run or resolve_run(self.plan, list(chunk.columns))
             yield run, pass_one_chunk(run, chunk, position, self.predictor, keep_outputs=True)
             position += len(chunk)
@@ -91,7 +97,7 @@ class LocalRunner:
         parts = []
         position = 0
         with progress_bar("Explaining rows (Kernel SHAP)", total=result.rows) as advance:
-            for chunk in iter_dataset(self.plan, self.chunk_rows):
+            for chunk in iter_dataset(self.plan, self.chunk_rows, self.text_columns):
                 row_outputs = outputs[position : position + len(chunk)] if outputs is not None else None
                 part = explain_chunk(
                     run, chunk, position, predict, names, baseline, row_outputs=row_outputs, progress=advance
@@ -101,7 +107,7 @@ class LocalRunner:
         return parts
 
     def all_rows(self, run: RunSpec) -> pd.DataFrame:
-        chunks = list(iter_dataset(self.plan, self.chunk_rows))
+        chunks = list(iter_dataset(self.plan, self.chunk_rows, self.text_columns))
         return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0].reset_index(drop=True)
 
     def with_model(self, task: Callable[[Predictor], T]) -> T:
@@ -120,49 +126,18 @@ class LocalRunner:
         return self.predictor
 
 
-def iter_dataset(plan: AnalysisPlan, chunk_rows: int) -> Iterator[pd.DataFrame]:
-    """The dataset's chunks, with a separate predicted-label dataset joined row by row when configured."""
-    chunks = read_chunks(plan.data_uri, read_options(plan, chunk_rows))
-    if plan.config.predicted_label_dataset_uri is None:
+def iter_dataset(plan: AnalysisPlan, chunk_rows: int, text_columns: tuple[str, ...] = ()) -> Iterator[pd.DataFrame]:
+    """The dataset's chunks (``text_columns`` kept as text), a separate predicted-label dataset joined."""
+    chunks = read_chunks(plan.data_uri, read_options(plan, chunk_rows, text_columns))
+    c = plan.config
+    if c.predicted_label_dataset_uri is None:
         yield from chunks
         return
-    yield from _join_predicted_labels(chunks, plan, chunk_rows)
-
-
-def _join_predicted_labels(
-    chunks: Iterator[pd.DataFrame], plan: AnalysisPlan, chunk_rows: int
-) -> Iterator[pd.DataFrame]:
-    c = plan.config
-    uri = c.predicted_label_dataset_uri
-    assert uri is not None
-    headers = tuple(c.predicted_label_headers) if c.predicted_label_headers else None
-    options = ReadOptions(dataset_type="text/csv", headers=headers, chunk_rows=chunk_rows)
-    labels = _Rechunk(read_chunks(uri, options))
-    name = joined_predicted_label(plan)
-    for chunk in chunks:
-        part = labels.take(len(chunk))
-        if len(part) != len(chunk):
-            raise DataError(f"{uri}: the predicted-label dataset has fewer rows than the dataset")
-        column = part[name] if name in part.columns else part.iloc[:, 0]
-        chunk = chunk.copy()
-        chunk[name] = column.to_numpy()
-        yield chunk
-    if labels.take(1).shape[0]:
-        raise DataError(f"{uri}: the predicted-label dataset has more rows than the dataset")
-
-
-class _Rechunk:
-    """Serve an iterator of frames as slices of any requested length."""
-
-    def __init__(self, frames: Iterator[pd.DataFrame]) -> None:
-        self._frames = frames
-        self._buffer = pd.DataFrame()
-
-    def take(self, n: int) -> pd.DataFrame:
-        while len(self._buffer) < n:
-            nxt = next(self._frames, None)
-            if nxt is None:
-                break
-            self._buffer = pd.concat([self._buffer, nxt], ignore_index=True) if len(self._buffer) else nxt
-        part, self._buffer = self._buffer.iloc[:n], self._buffer.iloc[n:].reset_index(drop=True)
-        return part.reset_index(drop=True)
+    yield from join_predicted_labels(
+        chunks,
+        uri=c.predicted_label_dataset_uri,
+        headers=c.predicted_label_headers,
+        predicted_label=c.predicted_label,
+        joinsource=c.joinsource_name_or_index,
+        chunk_rows=chunk_rows,
+    )

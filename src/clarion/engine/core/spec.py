@@ -75,8 +75,11 @@ def feature_names_hint(plan: AnalysisPlan) -> list[str] | None:
     return None if roles is None else list(roles.features)
 
 
-def read_options(plan: AnalysisPlan, chunk_rows: int) -> ReadOptions:
-    """What the dataset readers (local and on Spark executors) need from the plan."""
+def read_options(plan: AnalysisPlan, chunk_rows: int, text_columns: tuple[str, ...] = ()) -> ReadOptions:
+    """What the dataset readers (local and on Spark executors) need from the plan.
+
+    ``text_columns``: CSV columns to keep as text and type over the whole column (see ``mixed_type_columns``).
+    """
     c = plan.config
     return ReadOptions(
         dataset_type=c.dataset_type,
@@ -87,6 +90,7 @@ def read_options(plan: AnalysisPlan, chunk_rows: int) -> ReadOptions:
         joinsource=c.joinsource_name_or_index,
         chunk_rows=chunk_rows,
         usecols=bias_only_columns(plan),
+        text_columns=text_columns or None,
     )
 
 
