@@ -2,26 +2,46 @@
 
 The Python API mirrors ``sagemaker.clarify``: change ``from sagemaker import clarify`` to
 ``import clarion as clarify`` and the processor runs the analysis locally (or on Spark).
+
+Names are loaded on first use, so ``import clarion`` and the command line start fast.
 """
 
-from clarion.api import (
-    BiasConfig,
-    ClarifyProcessor,
-    DataConfig,
-    ImageConfig,
-    ModelConfig,
-    ModelPredictedLabelConfig,
-    PDPConfig,
-    SageMakerClarifyProcessor,
-    SHAPConfig,
-    TextConfig,
-)
-from clarion.card import build_card, write_card
-from clarion.config import load_config
-from clarion.engine import run_analysis
-from clarion.errors import ClarionError, ConfigError, DataError, NotSupportedError, OutputError, PredictorError
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from clarion.api import (
+        BiasConfig,
+        ClarifyProcessor,
+        DataConfig,
+        ImageConfig,
+        ModelConfig,
+        ModelPredictedLabelConfig,
+        PDPConfig,
+        SageMakerClarifyProcessor,
+        SHAPConfig,
+        TextConfig,
+    )
+    from clarion.card import build_card, write_card
+    from clarion.config import load_config
+    from clarion.engine import run_analysis
+    from clarion.errors import ClarionError, ConfigError, DataError, NotSupportedError, OutputError, PredictorError
 
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "api": (
+        "BiasConfig", "ClarifyProcessor", "DataConfig", "ImageConfig", "ModelConfig", "ModelPredictedLabelConfig",
+        "PDPConfig", "SHAPConfig", "SageMakerClarifyProcessor", "TextConfig",
+    ),
+    "card": ("build_card", "write_card"),
+    "config": ("load_config",),
+    "engine": ("run_analysis",),
+    "errors": ("ClarionError", "ConfigError", "DataError", "NotSupportedError", "OutputError", "PredictorError"),
+}  # fmt: skip
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 
 __all__ = [
     "BiasConfig",
@@ -45,3 +65,14 @@ __all__ = [
     "run_analysis",
     "write_card",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'clarion' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"clarion.{module}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

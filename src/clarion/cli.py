@@ -24,6 +24,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: rendering with rich costs more start-up time than the rest of the CLI
 )
 
 _state = {"debug": False}
