@@ -17,20 +17,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from adult_fixtures import FEATURES, adult_numeric
 from clarion.engine import run_analysis
-from conftest import DATASETS
 from reference_tools import REFERENCE_DIR, assert_same_values, run_smclarify, sdk_configs
 
 pytestmark = pytest.mark.slow
 
 RUN_CASES = REFERENCE_DIR / "run_cases.py"
-RAW_HEADERS = [
-    "age", "workclass", "fnlwgt", "education", "education-num", "marital-status", "occupation",
-    "relationship", "race", "sex", "capital-gain", "capital-loss", "hours-per-week", "native-country", "income",
-]  # fmt: skip
-HEADERS = ["Age", "Workclass", "Education-Num", "Sex", "Ethnic group", "Hours per week", "Target"]
-FEATURES = HEADERS[:-1]
-
 SMCLARIFY_BIAS = r"""
 import json, sys
 import pandas as pd
@@ -59,21 +52,7 @@ print(json.dumps(out))
 
 @pytest.fixture(scope="module")
 def adult() -> pd.DataFrame:
-    """800 Adult rows: age, workclass (codes), education-num, sex (Female = 0), race (codes), hours, income > 50K."""
-    raw = pd.read_csv(DATASETS / "adult" / "adult.data", header=None, names=RAW_HEADERS, skipinitialspace=True)
-    raw = raw.iloc[:800]
-    frame = pd.DataFrame(
-        {
-            "Age": raw["age"],
-            "Workclass": raw["workclass"].map({v: i for i, v in enumerate(sorted(raw["workclass"].unique()))}),
-            "Education-Num": raw["education-num"],
-            "Sex": (raw["sex"] == "Male").astype(int),
-            "Ethnic group": raw["race"].map({v: i for i, v in enumerate(sorted(raw["race"].unique()))}),
-            "Hours per week": raw["hours-per-week"],
-            "Target": (raw["income"] == ">50K").astype(int),
-        }
-    )
-    return frame[HEADERS]
+    return adult_numeric(800)
 
 
 @pytest.fixture(scope="module")

@@ -75,12 +75,40 @@ class FacetEntry(Node):
     metrics: list[Metric] = []
 
 
+class BasicStat(Node):
+    """One of smclarify's basic statistics of a facet entry (``proportion`` is a number; the label
+    distribution and the confusion matrix are lists)."""
+
+    name: str
+    description: str = ""
+    value: Number | list[Number] = None
+    error: str | None = None
+
+
+class BasicStatsEntry(Node):
+    value_or_threshold: Scalar = ""
+    metrics: list[BasicStat] = []
+
+
+class PerformanceReport(Node):
+    """``model_performance_report`` of the post-training section; ``error`` when it could not be computed."""
+
+    label: Scalar | None = None
+    model_performance_metrics: list[Metric] = []
+    binary_confusion_matrix: list[Number] = []
+    confusion_matrix: dict[str, dict[str, Number]] | None = None
+    error: str | None = None
+
+
 class BiasSection(Node):
-    """``pre_training_bias_metrics`` or ``post_training_bias_metrics``."""
+    """``pre_training_bias_metrics`` or ``post_training_bias_metrics``; ``bias_basic_stats`` is keyed like
+    ``facets``, and the post-training section also holds the ``model_performance_report``."""
 
     label: Scalar | None = None
     label_value_or_threshold: Scalar | list[Scalar] | None = None
     facets: dict[str, list[FacetEntry]] = {}
+    bias_basic_stats: dict[str, list[BasicStatsEntry]] | None = None
+    model_performance_report: PerformanceReport | None = None
 
 
 class LabelShap(Node):

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from clarion.bias import BiasCounts, FlipTestData, post_training_bias_section, pre_training_bias_section
+from clarion.bias.basic_stats import bias_basic_stats, model_performance_report
 from clarion.engine.core.spec import PREDICTED_LABEL_COLUMN, RunSpec
 from clarion.engine.sample import RowSample
 from clarion.predictors import Predictor, model_outputs, predicted_labels
@@ -95,16 +96,24 @@ def pass_one_chunk(
 
 
 def bias_sections(run: RunSpec, result: PassOne) -> dict[str, object]:
-    """The pre- and post-training sections of analysis.json from the merged counts."""
+    """The pre- and post-training sections of analysis.json from the merged counts.
+
+    Each section also holds ``bias_basic_stats`` (per facet entry), and the post-training one the
+    ``model_performance_report``, as smclarify computes them (clarion.bias.basic_stats).
+    """
     plan = run.plan
     sections: dict[str, object] = {}
     if run.bias is None:
         return sections
     assert result.counts is not None
+    counts, spec = result.counts, run.bias
     if plan.pre_training_bias:
-        sections["pre_training_bias_metrics"] = pre_training_bias_section(result.counts, run.bias)
+        pre = pre_training_bias_section(counts, spec)
+        pre["bias_basic_stats"] = bias_basic_stats(counts, spec, post_training=False)
+        sections["pre_training_bias_metrics"] = pre
     if plan.post_training_bias:
-        sections["post_training_bias_metrics"] = post_training_bias_section(
-            result.counts, run.bias, flip_test=result.flip_test
-        )
+        post = post_training_bias_section(counts, spec, flip_test=result.flip_test)
+        post["bias_basic_stats"] = bias_basic_stats(counts, spec, post_training=True)
+        post["model_performance_report"] = model_performance_report(counts, spec)
+        sections["post_training_bias_metrics"] = post
     return sections
