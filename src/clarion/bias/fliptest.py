@@ -348,7 +348,7 @@ def _votes(
 
     tree = KDTree(a_vectors, leaf_size=LEAF_SIZE, metric="euclidean")
     n_queries = len(queries)
-    k_query = min(k, len(a_vectors))
+    k_query = min(k + 1, len(a_vectors))  # one past the k-th row at most: shows whether the k-th distance is tied
     dist, ind = _query(tree, queries, k_query)
     key = dist * dist if squared else dist
     count, pos = a_count[ind], a_pos[ind]
