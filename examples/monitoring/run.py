@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import shutil
 import subprocess
 import sys
 import uuid
@@ -173,6 +174,7 @@ def run(rows: int, output: Path, num_samples: int) -> dict[str, object]:
     ground_truth = write_capture(parts[2], model, data / "week2", rng)
 
     monitor_dir = output / "monitoring"
+    shutil.rmtree(monitor_dir, ignore_errors=True)  # a fresh history on every run of the example
     mon = Monitor(config, monitor_dir, bias_tolerance=BIAS_TOLERANCE)
     mon.suggest_baseline(str(files["baseline"]))
     windows = [

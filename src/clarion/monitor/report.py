@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import jinja2
 
@@ -22,6 +21,7 @@ from clarion.monitor.violations import BIAS_DRIFT, bias_values
 from clarion.report._html import figure_data_uri
 from clarion.report._pdf import html_to_pdf
 from clarion.report._write import write_atomic
+from clarion.results import Analysis
 from clarion.results.catalogue import METRICS, format_value
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -56,7 +56,7 @@ def _run_name(run: MonitoringRun) -> str:
     return run.window or run.time
 
 
-def _bias_charts(runs: list[MonitoringRun], baseline: dict[str, Any], tolerance: float) -> list[dict[str, str]]:
+def _bias_charts(runs: list[MonitoringRun], baseline: Analysis, tolerance: float) -> list[dict[str, str]]:
     names = [_run_name(r) for r in runs]
     base = bias_values(baseline)
     per_run = [bias_values(r.analysis) for r in runs]
@@ -93,11 +93,22 @@ def _ndcg_chart(runs: list[MonitoringRun]) -> str:
     return figure_data_uri(charts.ndcg_chart([_run_name(r) for r in runs], series, threshold))
 
 
-def _rows(runs: list[MonitoringRun]) -> tuple[list[RunRow], list[ViolationRow]]:
+def _shown_path(data: str, root: Path) -> str:
+    """A local data path relative to the monitoring folder's parent when it lies below it, else as given."""
+    if "://" in data:
+        return data
+    try:
+        return str(Path(data).resolve().relative_to(root.resolve().parent))
+    except ValueError:
+        return data
+
+
+def _rows(runs: list[MonitoringRun], root: Path) -> tuple[list[RunRow], list[ViolationRow]]:
     run_rows, violation_rows = [], []
     for run in runs:
         ndcg = ", ".join(f"{d.label} {d.ndcg:.3f}" for d in run.attribution) or "n/a"
-        run_rows.append(RunRow(run.run_id, run.time, run.window or "", run.data, run.status, len(run.violations), ndcg))
+        data = _shown_path(run.data, root)
+        run_rows.append(RunRow(run.run_id, run.time, run.window or "", data, run.status, len(run.violations), ndcg))
         for v in run.violations:
             where = v.label if v.label is not None else f"{v.facet} = {v.facet_value}"
             violation_rows.append(
@@ -118,7 +129,7 @@ def render_html(monitor_dir: str | Path, title: str = "Model monitoring") -> str
     baseline = (
         read_analysis(root / BASELINE_DIR) if (root / BASELINE_DIR).is_dir() else read_analysis(runs[-1].baseline)
     )
-    run_rows, violation_rows = _rows(runs)
+    run_rows, violation_rows = _rows(runs, root)
     codes = sorted({code for (_, _, code) in bias_values(baseline) if code.upper() in METRICS})
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(TEMPLATES), str(REPORT_TEMPLATES)]),

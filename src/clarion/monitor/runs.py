@@ -35,6 +35,7 @@ from clarion.monitor.violations import (
     check,
     write_violations,
 )
+from clarion.results import Analysis
 from clarion.results.catalogue import parse_metric_value
 
 ANALYSIS_FILE = "analysis.json"
@@ -53,7 +54,7 @@ class MonitoringRun:
     window: str | None
     data: str
     baseline: str
-    analysis: dict[str, Any]
+    analysis: Analysis
     attribution: tuple[AttributionDrift, ...]
     violations: tuple[Violation, ...]
     bias_tolerance: float = 0.0
@@ -70,18 +71,14 @@ def analysis_path(location: str | Path) -> Path:
     return path if path.is_file() else path / ANALYSIS_FILE
 
 
-def read_analysis(location: str | Path) -> dict[str, Any]:
-    """An analysis.json document (a file, or a folder holding one); OutputError when missing or invalid."""
+def read_analysis(location: str | Path) -> Analysis:
+    """A typed analysis.json (a file, or a folder holding one); OutputError when missing or invalid."""
     path = analysis_path(location)
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise OutputError(f"{path}: not found (expected a finished run's analysis.json)") from None
-    except json.JSONDecodeError as exc:
-        raise OutputError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from None
-    if not isinstance(document, dict):
-        raise OutputError(f"{path}: expected a JSON object")
-    return document
+    return Analysis.from_json(text, str(path))
 
 
 def _stage(parent: Path, name: str) -> Path:

@@ -28,13 +28,13 @@ from clarion.data.atomic import write_text_atomic
 from clarion.errors import ConfigError
 from clarion.monitor.drift import is_bias_drift
 from clarion.monitor.ranking import DEFAULT_THRESHOLD, ndcg
+from clarion.results import Analysis
 from clarion.results.catalogue import parse_metric_value
 
 FEATURE_ATTRIBUTION_DRIFT = "feature_attribution_drift_check"
 BIAS_DRIFT = "bias_drift_check"
 CHECK_TYPES = (FEATURE_ATTRIBUTION_DRIFT, BIAS_DRIFT)
 VIOLATIONS_FILE = "constraint_violations.json"
-BIAS_SECTIONS = ("pre_training_bias_metrics", "post_training_bias_metrics")
 
 
 @dataclass(frozen=True)
@@ -95,44 +95,45 @@ class CheckOptions:
             raise ConfigError(f"bias_tolerance: expected a number >= 0, got {self.bias_tolerance}")
 
 
-def attribution_drift(
-    baseline: Mapping[str, Any], current: Mapping[str, Any], threshold: float
-) -> list[AttributionDrift]:
+AnalysisLike = Analysis | Mapping[str, Any]
+
+
+def as_analysis(document: AnalysisLike, source: str = "analysis.json") -> Analysis:
+    """The typed analysis.json (a parsed document is validated; errors name ``source`` and the key path)."""
+    return document if isinstance(document, Analysis) else Analysis.from_data(dict(document), source)
+
+
+def attribution_drift(baseline: AnalysisLike, current: AnalysisLike, threshold: float) -> list[AttributionDrift]:
     """NDCG for every label of kernel_shap present in both analyses."""
-    base = _kernel_shap(baseline)
-    now = _kernel_shap(current)
+    base = _kernel_shap(as_analysis(baseline))
+    now = _kernel_shap(as_analysis(current))
     return [AttributionDrift(label, ndcg(base[label], now[label]), threshold) for label in base if label in now]
 
 
-def _kernel_shap(analysis: Mapping[str, Any]) -> dict[str, dict[str, float]]:
-    section = (analysis.get("explanations") or {}).get("kernel_shap") or {}
+def _kernel_shap(analysis: Analysis) -> dict[str, dict[str, float]]:
     found: dict[str, dict[str, float]] = {}
-    for label, entry in section.items():
-        values = entry.get("global_shap_values") if isinstance(entry, dict) else None
-        if isinstance(values, dict):
-            parsed = {str(f): parse_metric_value(v) for f, v in values.items()}
-            found[str(label)] = {f: v for f, v in parsed.items() if v is not None}
+    for label, entry in analysis.kernel_shap.items():
+        parsed = {f: parse_metric_value(v) for f, v in entry.global_shap_values.items()}
+        found[label] = {f: v for f, v in parsed.items() if v is not None}
     return found
 
 
-def bias_values(analysis: Mapping[str, Any]) -> dict[tuple[str, str, str], float | None]:
+def bias_values(analysis: AnalysisLike) -> dict[tuple[str, str, str], float | None]:
     """(facet, facet value, metric code) -> value, over the pre- and post-training sections, in file order."""
     found: dict[tuple[str, str, str], float | None] = {}
-    for name in BIAS_SECTIONS:
-        section = analysis.get(name) or {}
-        for facet, entries in (section.get("facets") or {}).items():
-            for entry in entries or []:
-                value = str(entry.get("value_or_threshold"))
-                for metric in entry.get("metrics") or []:
-                    found[(str(facet), value, str(metric.get("name")))] = parse_metric_value(metric.get("value"))
+    for _, section in as_analysis(analysis).bias_sections():
+        for facet, entries in section.facets.items():
+            for entry in entries:
+                for metric in entry.metrics:
+                    key = (facet, str(entry.value_or_threshold), metric.name)
+                    found[key] = parse_metric_value(metric.value)
     return found
 
 
-def check(
-    baseline: Mapping[str, Any], current: Mapping[str, Any], options: CheckOptions | None = None
-) -> list[Violation]:
+def check(baseline: AnalysisLike, current: AnalysisLike, options: CheckOptions | None = None) -> list[Violation]:
     """Every violation of ``current`` against ``baseline`` (both analysis.json documents)."""
     options = options or CheckOptions()
+    baseline, current = as_analysis(baseline), as_analysis(current)
     violations: list[Violation] = []
     if FEATURE_ATTRIBUTION_DRIFT not in options.skip:
         for drift in attribution_drift(baseline, current, options.threshold):
