@@ -14,6 +14,7 @@ from typing import Annotated
 import click
 import typer
 
+from clarion.data.options import DEFAULT_CHUNK_ROWS
 from clarion.errors import ClarionError
 from clarion.monitor.cli import check as monitor_check
 from clarion.monitor.cli import monitor_app
@@ -58,16 +59,28 @@ def run(
     engine: Annotated[str, typer.Option(help="local or spark")] = "local",
     spark_master: Annotated[str | None, typer.Option(help="Spark master URL, e.g. local[2]")] = None,
     model: Model = None,
+    chunk_rows: Annotated[int, typer.Option(min=1, help="Rows read and explained at a time")] = DEFAULT_CHUNK_ROWS,
+    resume: Annotated[
+        bool, typer.Option(help="Continue the Kernel SHAP pass of an interrupted run of the same config and data")
+    ] = False,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
     """Run the analysis of CONFIG on the dataset and write analysis.json (and reports) to --output."""
     _options(quiet, debug)
     from clarion.engine import run_analysis
-    from clarion.results import layout, location, staged_run
+    from clarion.results import layout, location
 
-    with staged_run(output) as staging:
-        run_analysis(config, data_uri=data, output_dir=staging, engine=engine, spark_master=spark_master, model=model)
+    run_analysis(
+        config,
+        data_uri=data,
+        output_dir=output,
+        engine=engine,
+        spark_master=spark_master,
+        model=model,
+        chunk_rows=chunk_rows,
+        resume=resume,
+    )
     if not quiet:
         typer.echo(f"Wrote {location(output).display(layout.ANALYSIS_FILE)}", err=True)
 

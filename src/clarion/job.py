@@ -18,7 +18,6 @@ from pathlib import Path
 from clarion.data.atomic import write_text_atomic
 from clarion.errors import ClarionError
 from clarion.predictors.trust import code_allowed_by_env, refuse_code
-from clarion.results.store import staged_run
 
 SUCCESS_MESSAGE = "Completed: clarion analysis ran successfully"
 
@@ -45,8 +44,7 @@ def run_job(root: Path, *, allow_code: bool = False) -> int:
         if not (allow_code or code_allowed_by_env()):
             refuse_code(config)
         data_uri = None if config.dataset_uri else str(data_dir)
-        with staged_run(output_dir) as staging:
-            run_analysis(config, data_uri=data_uri, output_dir=staging)
+        run_analysis(config, data_uri=data_uri, output_dir=str(output_dir))
     except ClarionError as exc:
         return _failed(message_path, f"{type(exc).__name__}: {exc}", f"clarion: error: {exc}")
     except Exception as exc:  # an unexpected failure still tells the job's user why (no traceback there)

@@ -33,22 +33,18 @@ from clarion.api.model import ModelConfig, ModelPredictedLabelConfig
 from clarion.config import load_config
 from clarion.errors import ClarionError, OutputError
 from clarion.results import layout
-from clarion.results.store import location, staged_run
+from clarion.results.store import location
 
 Engine = Literal["local", "spark"]
 CONFIG_FILE = "analysis_config.json"
 
 
 def _engine_runner() -> Callable[..., dict[str, Any]]:
-    """The engine entry point, imported when a run starts (the config classes do not need the engine); the run
-    is staged and committed to ``output_dir`` as one complete run (any fsspec URI)."""
+    """The engine entry point, imported when a run starts (the config classes do not need the engine); it
+    commits the run to ``output_dir`` (any fsspec URI) as one complete run."""
     from clarion.engine import run_analysis
 
-    def run(config: dict[str, Any], *, output_dir: str, **options: Any) -> dict[str, Any]:
-        with staged_run(output_dir) as staging:
-            return run_analysis(config, output_dir=staging, **options)
-
-    return run
+    return run_analysis
 
 
 def config_location(data_config: DataConfig) -> str:

@@ -16,6 +16,7 @@ from clarion.data import DEFAULT_CHUNK_ROWS
 from clarion.engine.plan import AnalysisPlan, make_plan
 from clarion.errors import ConfigError, NotSupportedError
 from clarion.progress import set_quiet
+from clarion.results.store import staged_run
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -34,13 +35,17 @@ def run_analysis(
     quiet: bool | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     model: str | None = None,
+    resume: bool = False,
 ) -> dict[str, Any]:
     """Run ``config`` on the dataset and write Clarify's outputs to ``output_dir``; return analysis.json.
 
     ``data_uri`` (a path or fsspec URI, file or directory) overrides the config's ``dataset_uri``.
     ``model`` (a model file, ``package.module:function`` or an http(s):// URL) replaces the config's model,
     SageMaker names included (``clarion.predictors.build.bind_model``); analysis_config.json keeps the config.
-    Nothing is written to ``output_dir`` unless the whole analysis succeeds; analysis.json comes last.
+    ``output_dir`` is a folder or any fsspec URI (``s3://``, ``gs://``, ``memory://``, ...); the run is staged
+    and committed as a whole (``clarion.results.store``): a reader sees the previous run or this one, never a
+    mix, and nothing changes there unless the whole analysis succeeds. The local engine saves Kernel SHAP
+    chunks as they finish; ``resume=True`` reuses those of an interrupted run of the same config and data.
     """
     if quiet is not None:
         set_quiet(quiet)
@@ -55,18 +60,29 @@ def run_analysis(
 
         parsed = bind_model(parsed, model)
     plan: AnalysisPlan = make_plan(parsed, data_uri)
-    # The engines (numpy, scikit-learn, the predictors; pyspark) load when a run starts, not on import clarion.
-    if engine == "local":
-        from clarion.engine.local import run_local
+    if engine not in ENGINES:
+        raise ConfigError(f"engine: expected one of {', '.join(ENGINES)}, got {engine!r}")
+    checkpoint = None
+    with staged_run(output_dir) as staging:
+        # The engines (numpy, scikit-learn, the predictors; pyspark) load when a run starts, not on import clarion.
+        if engine == "local":
+            from clarion.engine.checkpoint import ShapCheckpoint, checkpoint_folder, run_fingerprint
+            from clarion.engine.local import run_local
 
-        return run_local(plan, raw, output_dir, chunk_rows=chunk_rows)
-    if engine == "spark":
-        if importlib.util.find_spec("pyspark") is None:
-            raise NotSupportedError("engine spark: pyspark is not installed (pip install 'clarion[spark]')")
-        from clarion.engine.spark import run_spark
+            if plan.shap and not plan.images:
+                model_uri = parsed.predictor.model_uri if parsed.predictor is not None else None
+                fingerprint = run_fingerprint(raw, plan.data_uri, model or model_uri, chunk_rows)
+                checkpoint = ShapCheckpoint(checkpoint_folder(output_dir), fingerprint, resume=resume)
+            analysis = run_local(plan, raw, staging, chunk_rows=chunk_rows, checkpoint=checkpoint)
+        else:
+            if importlib.util.find_spec("pyspark") is None:
+                raise NotSupportedError("engine spark: pyspark is not installed (pip install 'clarion[spark]')")
+            from clarion.engine.spark import run_spark
 
-        return run_spark(plan, raw, output_dir, master=spark_master, session=spark_session)
-    raise ConfigError(f"engine: expected one of {', '.join(ENGINES)}, got {engine!r}")
+            analysis = run_spark(plan, raw, staging, master=spark_master, session=spark_session)
+    if checkpoint is not None:
+        checkpoint.remove()
+    return analysis
 
 
 def _relative_to_config(dataset_uri: str | None, config_source: str | Path) -> str | None:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from clarion.data import read_chunks
 from clarion.data.join import join_predicted_labels
+from clarion.engine.checkpoint import ShapCheckpoint
 from clarion.engine.core import (
     PassOne,
     RunSpec,
@@ -25,6 +26,7 @@ from clarion.engine.core import (
     analyse_images,
     explain_chunk,
     feature_names_hint,
+    joinsource_of,
     merge_pass_one,
     model_predict,
     output_names,
@@ -44,9 +46,15 @@ T = TypeVar("T")
 
 
 def run_local(
-    plan: AnalysisPlan, raw_config: dict[str, Any], output_dir: str | Path, *, chunk_rows: int
+    plan: AnalysisPlan,
+    raw_config: dict[str, Any],
+    output_dir: str | Path,
+    *,
+    chunk_rows: int,
+    checkpoint: ShapCheckpoint | None = None,
 ) -> dict[str, Any]:
-    """Run ``plan`` in this process and write the outputs; returns the analysis.json document."""
+    """Run ``plan`` in this process and write the outputs; returns the analysis.json document. With a
+    ``checkpoint``, explained chunks are saved as they finish and saved chunks are not explained again."""
 
     def compute(folder: Path) -> dict[str, Any]:
         if plan.images:
@@ -55,7 +63,7 @@ def run_local(
             predictor = None
             if plan.needs_model:
                 predictor = stack.enter_context(build_predictor(plan.config, feature_names_hint(plan)))
-            return analyse(plan, LocalRunner(plan, predictor, chunk_rows), folder)
+            return analyse(plan, LocalRunner(plan, predictor, chunk_rows, checkpoint), folder)
 
     return write_run(output_dir, plan, raw_config, compute)
 
@@ -63,11 +71,18 @@ def run_local(
 class LocalRunner:
     """Chunks come from the local readers and are computed here, in dataset order."""
 
-    def __init__(self, plan: AnalysisPlan, predictor: Predictor | None, chunk_rows: int) -> None:
+    def __init__(
+        self,
+        plan: AnalysisPlan,
+        predictor: Predictor | None,
+        chunk_rows: int,
+        checkpoint: ShapCheckpoint | None = None,
+    ) -> None:
         self.plan = plan
         self.predictor = predictor
         self.chunk_rows = chunk_rows
         self.text_columns: tuple[str, ...] = ()
+        self.checkpoint = checkpoint
 
     def pass_one(self, plan: AnalysisPlan) -> tuple[RunSpec, PassOne]:
         """Pass one; when chunks typed a counted column differently, once more with those columns as text."""
@@ -98,10 +113,17 @@ class LocalRunner:
         position = 0
         with progress_bar("Explaining rows (Kernel SHAP)", total=result.rows) as advance:
             for chunk in iter_dataset(self.plan, self.chunk_rows, self.text_columns):
-                row_outputs = outputs[position : position + len(chunk)] if outputs is not None else None
-                part = explain_chunk(
-                    run, chunk, position, predict, names, baseline, row_outputs=row_outputs, progress=advance
-                )
+                saved = self.checkpoint.load(position, len(chunk)) if self.checkpoint is not None else None
+                if saved is not None:
+                    part = ShapPart(position, 0, saved, joinsource_of(run, chunk))
+                    advance(len(chunk))
+                else:
+                    row_outputs = outputs[position : position + len(chunk)] if outputs is not None else None
+                    part = explain_chunk(
+                        run, chunk, position, predict, names, baseline, row_outputs=row_outputs, progress=advance
+                    )
+                    if self.checkpoint is not None:
+                        self.checkpoint.save(position, part.result)
                 parts.append(part)
                 position += len(chunk)
         return parts

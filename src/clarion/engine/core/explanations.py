@@ -125,9 +125,13 @@ def explain_chunk(
         progress,
         row_outputs=row_outputs,
     )
+    return ShapPart(position, partition, result, joinsource_of(run, chunk))
+
+
+def joinsource_of(run: RunSpec, chunk: pd.DataFrame) -> pd.Series | None:
+    """The chunk's join-source column (written beside the local values), None without one."""
     joinsource = run.roles.joinsource
-    join = chunk[joinsource].reset_index(drop=True) if joinsource is not None else None
-    return ShapPart(position, partition, result, join)
+    return chunk[joinsource].reset_index(drop=True) if joinsource is not None else None
 
 
 def explanations(run: RunSpec, result: PassOne, runner: ExplainRunner, output_dir: str | Path) -> dict[str, Any]:
