@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 try:  # tests as a package or as plain modules
-    from tests.predictors_fixtures import ABALONE_COLUMNS, abalone, abalone_pipeline, uvicorn_server
+    from tests.predictors_fixtures import ABALONE_COLUMNS, abalone, abalone_pipeline, http_server, uvicorn_server
 except ImportError:  # pragma: no cover
-    from predictors_fixtures import ABALONE_COLUMNS, abalone, abalone_pipeline, uvicorn_server
+    from predictors_fixtures import ABALONE_COLUMNS, abalone, abalone_pipeline, http_server, uvicorn_server
 
 import clarion.predictors.sagemaker as sagemaker
 from clarion.api import BiasConfig, DataConfig, ModelConfig, ModelPredictedLabelConfig, SageMakerClarifyProcessor
@@ -197,3 +197,18 @@ def test_validate_names_the_key_that_cannot_run(setup, tmp_path, capsys, predict
     err = capsys.readouterr().err
     assert err.startswith(f"clarion: error: {path}: valid, but cannot run here: {message}")
     assert err.count("\n") == 1
+
+
+def test_validate_pings_an_endpoint_url(setup, tmp_path, capsys):
+    with http_server(lambda seen, number: (200, b"")) as server:
+        url = server.url
+        path = tmp_path / "up.json"
+        path.write_text(json.dumps(dict(setup["config"], predictor={"endpoint_url": url + "/"})))
+        assert main(["validate", str(path)]) == 0
+        assert [s.path for s in server.seen] == ["/ping"]
+    # the server is gone now
+    assert main(["validate", str(path)]) == 1
+    assert capsys.readouterr().err == (
+        f"clarion: error: {path}: valid, but cannot run here: predictor.endpoint_url: GET {url}/ping did not answer "
+        "200 within 5 s; start the server, or pass --model PATH_OR_URL\n"
+    )

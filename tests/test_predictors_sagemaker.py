@@ -266,3 +266,49 @@ def test_shadow_names_fit_sagemaker_rules():
     name = shadow_name(None)
     assert name.startswith("sm-clarify-") and len(name) <= 63
     assert len(shadow_name("p" * 63)) <= 63
+
+
+@pytest.mark.slow
+def test_spark_engine_shares_one_shadow_endpoint_across_executors(aws, runtime, model, tmp_path):
+    control, model_name = aws
+    _, pipe, features = model
+    prefix = f"spark{uuid.uuid4().hex[:6]}"
+    # two part files: at least two executor tasks call the model
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    lines = Path(write_dataset(tmp_path)).read_text().splitlines(keepends=True)
+    (parts / "part-0.csv").write_text("".join(lines[:300]))
+    (parts / "part-1.csv").write_text("".join(lines[300:]))
+    config_path = tmp_path / "analysis_config.json"
+    config_path.write_text(json.dumps(shadow_config(model_name, prefix, str(parts))))
+    env = dict(os.environ, PYTHONPATH=f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "clarion.cli", "run", str(config_path), "-o", str(out), "-q"]
+    command += ["--engine", "spark", "--spark-master", "local[2]"]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    predicted = (pipe.predict_proba(features)[:, 1] > 0.5).astype(int)
+    female = (features["Sex"] == "F").to_numpy()
+    analysis = json.loads((out / "analysis.json").read_text())
+    (metric,) = analysis["post_training_bias_metrics"]["facets"]["Sex"][0]["metrics"]
+    assert metric["value"] == pytest.approx(predicted[~female].mean() - predicted[female].mean(), abs=1e-12)
+    names = {path.split("/")[2] for path, _ in runtime.calls}
+    assert len(names) == 1 and next(iter(names)).startswith(prefix + "-")  # one endpoint for every task
+    assert endpoints_named(control, prefix) == ([], [])
+
+
+def test_shared_endpoint_gives_many_tasks_one_shadow_endpoint(aws):
+    from clarion.predictors.build import shared_endpoint
+
+    control, model_name = aws
+    prefix = f"shared{uuid.uuid4().hex[:6]}"
+    cfg = load_config(shadow_config(model_name, prefix))
+    with shared_endpoint(cfg) as bound:
+        name = bound.predictor.endpoint_name
+        assert name.startswith(prefix + "-") and bound.predictor.model_name is None
+        assert endpoints_named(control, prefix) == ([name], [name])
+        assert bound.predictor.content_type == "text/csv" and cfg.predictor.model_name == model_name
+    assert endpoints_named(control, prefix) == ([], [])
+    plain = config({"endpoint_name": "live"})
+    with shared_endpoint(plain) as same:
+        assert same is plain

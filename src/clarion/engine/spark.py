@@ -27,6 +27,7 @@ local SHAP values (N x M x K floats, needed for the exact median).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import uuid
 from collections.abc import Callable
@@ -52,6 +53,7 @@ from clarion.engine.spark_tasks import (
 from clarion.explain import ShapResult
 from clarion.explain.outputs import local_values_frame
 from clarion.predictors import Predictor
+from clarion.predictors.build import shared_endpoint
 from clarion.progress import progress_bar
 from clarion.results import layout
 
@@ -72,15 +74,17 @@ def run_spark(
     """Run ``plan`` on Spark (``session``, or a session for ``master``) and write the outputs; returns analysis.json."""
 
     def compute(folder: Path) -> dict[str, Any]:
-        with session_for_run(master, session) as spark:
-            if plan.images:
-                return analyse_images(plan, SparkTasks(plan, spark), folder)
+        # a SageMaker model_name: one shadow endpoint for all executors, not one per task
+        with session_for_run(master, session) as spark, shared_endpoint(plan.config) as config:
+            run_plan = dataclasses.replace(plan, config=config)
+            if run_plan.images:
+                return analyse_images(run_plan, SparkTasks(run_plan, spark), folder)
             with temporary_conf(spark, {"spark.sql.execution.arrow.maxRecordsPerBatch": str(ARROW_BATCH_ROWS)}):
-                frame, scan = open_source(spark, plan, ARROW_BATCH_ROWS)
-                if plan.shap or plan.pdp:
+                frame, scan = open_source(spark, run_plan, ARROW_BATCH_ROWS)
+                if run_plan.shap or run_plan.pdp:
                     with progress_bar("Counting rows per split", total=None):
                         scan, _ = with_exact_offsets(spark, frame, scan)
-                return analyse(plan, SparkRunner(plan, spark, frame, scan), folder)
+                return analyse(run_plan, SparkRunner(run_plan, spark, frame, scan), folder)
 
     return write_run(output_dir, plan, raw_config, compute)
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -23,7 +25,7 @@ from clarion.config.model import AnalysisConfig
 from clarion.config.predictor import PredictorConfig
 from clarion.errors import ConfigError, NotSupportedError
 from clarion.predictors.codecs import _NAME_PLACEHOLDER, RequestCodec, ResponseCodec
-from clarion.predictors.http import HttpEndpoint, HttpPredictor, HttpSettings
+from clarion.predictors.http import HttpEndpoint, HttpPredictor, HttpSettings, safe_url
 from clarion.predictors.images import CallableImages, ImagePredictor, image_content_type
 from clarion.predictors.inprocess import InProcessPredictor
 from clarion.predictors.models import CallableModel, load_model
@@ -35,6 +37,7 @@ from clarion.predictors.shadow import ShadowEndpoint, ShadowPredictor, clarion_s
 
 TABULAR_TYPES = ("text/csv", "application/jsonlines", "application/json")
 _CALLABLE = re.compile(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*")
+PING_SECONDS = 5.0
 MODEL_KEYS = ("endpoint_url", "model_uri", "model_callable", "serve_command", "endpoint_name", "model_name")
 
 
@@ -117,8 +120,9 @@ def bind_model(config: AnalysisConfig, model: str | None) -> AnalysisConfig:
 def readiness(config: AnalysisConfig, *, needs_model: bool) -> str | None:
     """Why ``config`` cannot call its model from here, with the key or flag that would fix it; None when it can.
 
-    Checks what is knowable without running: a model is named, boto3, the AWS region and credentials for
-    SageMaker names, the model file exists, the callable imports, the serve command is on PATH.
+    Checks what is knowable without running: a model is named, an endpoint_url answers ``GET /ping``, boto3, the
+    AWS region and credentials for SageMaker names, the model file exists, the callable imports, the serve command
+    is on PATH.
     """
     if not needs_model:
         return None
@@ -126,6 +130,12 @@ def readiness(config: AnalysisConfig, *, needs_model: bool) -> str | None:
     if p is None or not any(getattr(p, key) is not None for key in MODEL_KEYS):
         return "predictor: the analysis calls a model but the config names none; pass --model PATH_OR_URL"
     if p.endpoint_url is not None:
+        with HttpEndpoint(p.endpoint_url, TransportSettings(timeout_seconds=PING_SECONDS)) as endpoint:
+            if not endpoint.ping():
+                return (
+                    f"predictor.endpoint_url: GET {safe_url(endpoint.url)}/ping did not answer 200 within "
+                    f"{PING_SECONDS:g} s; start the server, or pass --model PATH_OR_URL"
+                )
         return None
     if p.serve_command is not None:
         if shutil.which(p.serve_command[0]) is None:
@@ -148,6 +158,23 @@ def readiness(config: AnalysisConfig, *, needs_model: bool) -> str | None:
         missing = "instance_type" if p.instance_type is None else "initial_instance_count"
         return f"predictor.{missing}: required with predictor.model_name; set it, or pass --model PATH_OR_URL"
     return aws_problem(key)
+
+
+@contextmanager
+def shared_endpoint(config: AnalysisConfig) -> Iterator[AnalysisConfig]:
+    """For engines that call the model from many tasks (Spark): a SageMaker ``model_name`` becomes one shadow
+    endpoint for the whole run, created here and deleted on exit, error or Ctrl-C; the config yielded names it
+    as ``endpoint_name``. Any other config is yielded unchanged."""
+    p = config.predictor
+    if p is None or p.model_name is None or any(getattr(p, key) is not None for key in MODEL_KEYS[:5]):
+        yield config
+        return
+    endpoint = _sagemaker_shadow(p, _settings(p))
+    try:
+        name = endpoint.start()
+        yield config.model_copy(update={"predictor": p.model_copy(update={"endpoint_name": name, "model_name": None})})
+    finally:
+        endpoint.stop()
 
 
 def _sagemaker_shadow(p: PredictorConfig, settings: TransportSettings) -> ShadowSageMakerEndpoint:

@@ -48,6 +48,13 @@ class HttpEndpoint:
     def where(self) -> str:
         return f"POST {safe_url(self.url)}/invocations"
 
+    def __enter__(self) -> HttpEndpoint:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def open(self) -> None:
         if self._client is not None:
             return
