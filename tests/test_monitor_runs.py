@@ -18,6 +18,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+import clarion
 from clarion.cli import main
 from clarion.errors import ClarionError
 from clarion.monitor import (
@@ -204,3 +205,28 @@ def test_check_errors_exit_1_and_register_replaces_the_baseline(setup, tmp_path)
     assert main(["check", str(clean.path), "--baseline", str(copy), "--register-new-baseline"]) == 0
     assert copy.read_bytes() == (clean.path / "analysis.json").read_bytes()
     assert CheckOptions().threshold == 0.9
+
+
+def test_monitor_commands(setup, tmp_path, capsys):
+    root, mon, _, window = setup
+    config = tmp_path / "analysis_config.json"
+    config.write_text(json.dumps(mon.config))
+    data = write(window, tmp_path / "window.csv")
+    folder = tmp_path / "mon"
+    assert main(["monitor", "baseline", str(config), "--data", data, "--output", str(folder), "-q"]) == 0
+    baseline = folder / "baseline" / "analysis.json"
+    assert baseline.is_file()
+    # --output defaults to the folder holding baseline/.
+    assert main(["monitor", "run", str(config), "--data", data, "--baseline", str(baseline), "--window", "cli"]) == 0
+    (run,) = list_runs(folder)
+    assert run.window == "cli" and run.violations == ()
+    assert main(["monitor", "report", str(folder), "--no-pdf"]) == 0
+    assert "cli" in (folder / "monitoring_report.html").read_text()
+    capsys.readouterr()
+    assert main(["monitor", "run", str(config), "--data", data]) == 1
+    assert "--output: give the monitoring folder" in capsys.readouterr().err
+    assert main(["monitor", "report", str(tmp_path / "empty")]) == 1
+
+
+def test_monitor_is_exported_from_clarion():
+    assert clarion.Monitor is Monitor

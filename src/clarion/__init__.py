@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from clarion.config import load_config
     from clarion.engine import run_analysis
     from clarion.errors import ClarionError, ConfigError, DataError, NotSupportedError, OutputError, PredictorError
+    from clarion.monitor import Monitor
 
 __version__ = "0.1.0"
 
@@ -40,6 +41,7 @@ _EXPORTS = {
     "config": ("load_config",),
     "engine": ("run_analysis",),
     "errors": ("ClarionError", "ConfigError", "DataError", "NotSupportedError", "OutputError", "PredictorError"),
+    "monitor": ("Monitor",),
 }  # fmt: skip
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 
@@ -53,6 +55,7 @@ __all__ = [
     "ImageConfig",
     "ModelConfig",
     "ModelPredictedLabelConfig",
+    "Monitor",
     "NotSupportedError",
     "OutputError",
     "PDPConfig",
