@@ -312,3 +312,21 @@ def test_shared_endpoint_gives_many_tasks_one_shadow_endpoint(aws):
     plain = config({"endpoint_name": "live"})
     with shared_endpoint(plain) as same:
         assert same is plain
+
+
+def test_ctrl_c_while_waiting_for_in_service_deletes_config_and_endpoint(aws, monkeypatch):
+    control, model_name = aws
+    prefix = f"wait{uuid.uuid4().hex[:6]}"
+    created = []
+
+    def pressed_ctrl_c(self, name):  # the user gives up while the endpoint is starting
+        created.append(endpoints_named(control, prefix))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ShadowSageMakerEndpoint, "_wait_in_service", pressed_ctrl_c)
+    predictor = build_predictor(load_config(shadow_config(model_name, prefix)), FEATURES)
+    with pytest.raises(KeyboardInterrupt):
+        with predictor:
+            pass
+    assert len(created[0][0]) == 1 and len(created[0][1]) == 1
+    assert endpoints_named(control, prefix) == ([], [])
