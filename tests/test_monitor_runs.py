@@ -193,6 +193,7 @@ def test_runs_are_listed_complete_and_in_order(setup):
         mon.run(str(root / "missing.csv"), window="broken")
     assert len(list_runs(root / "mon")) == len(runs)
     assert not [p for p in (root / "mon" / "runs").iterdir() if p.name.startswith(".")]
+    assert not (root / "mon" / ".staging").exists()
 
 
 def test_check_errors_exit_1_and_register_replaces_the_baseline(setup, tmp_path):
@@ -230,3 +231,13 @@ def test_monitor_commands(setup, tmp_path, capsys):
 
 def test_monitor_is_exported_from_clarion():
     assert clarion.Monitor is Monitor
+
+
+def test_register_new_baseline_replaces_the_baseline_folder(setup):
+    root, mon, _, _ = setup
+    clean = next(r for r in list_runs(root / "mon") if r.window == "clean")
+    result = mon.check(clean, register_new_baseline=True)
+    assert result.exit_code == 0 and result.registered
+    assert mon.baseline.read_bytes() == (clean.path / "analysis.json").read_bytes()
+    assert not (mon.baseline.parent / "monitor.json").exists()
+    assert not [p for p in (root / "mon").iterdir() if p.name.startswith(".")]

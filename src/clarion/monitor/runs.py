@@ -5,13 +5,15 @@
                                      (and captured_data.csv for a window read from data capture)
     MONITOR_DIR/monitoring_report.{html,pdf}
 
-A run is analysed in ``runs/.<run id>.partial`` and renamed into place only when analysis.json,
-constraint_violations.json and monitor.json are all written, so ``runs/`` only ever holds complete runs.
+A run is analysed in ``.staging/<id>/run`` and renamed into ``runs/`` only when analysis.json,
+constraint_violations.json and monitor.json are all written, so ``runs/`` only ever holds complete runs
+(the baseline is replaced the same way).
 Run ids are the UTC start time, ``2024-05-01T12-00-00Z`` (a ``-2``, ``-3`` suffix when one already exists).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import uuid
@@ -42,6 +44,7 @@ ANALYSIS_FILE = "analysis.json"
 BASELINE_DIR = "baseline"
 RUNS_DIR = "runs"
 META_FILE = "monitor.json"
+STAGING_DIR = ".staging"
 
 
 @dataclass(frozen=True)
@@ -81,11 +84,20 @@ def read_analysis(location: str | Path) -> Analysis:
     return Analysis.from_json(text, str(path))
 
 
-def _stage(parent: Path, name: str) -> Path:
-    parent.mkdir(parents=True, exist_ok=True)
-    staging = parent / f".{name}.{uuid.uuid4().hex[:8]}.partial"
+def _stage(root: Path) -> Path:
+    """A fresh output folder under ``root/.staging/<id>/`` (the engine's own staging and checkpoint folders,
+    which sit beside an output, stay inside ``<id>/`` and go with it)."""
+    box = root / STAGING_DIR / uuid.uuid4().hex[:12]
+    box.mkdir(parents=True)
+    staging = box / "run"
     staging.mkdir()
     return staging
+
+
+def _unstage(staging: Path) -> None:
+    shutil.rmtree(staging.parent, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        staging.parent.parent.rmdir()  # .staging, when no other run is being staged
 
 
 def _replace_dir(staging: Path, final: Path) -> None:
@@ -102,12 +114,12 @@ def _replace_dir(staging: Path, final: Path) -> None:
 def suggest_baseline(config: str | Path | dict[str, Any], monitor_dir: str | Path, data_uri: str | None = None) -> Path:
     """Run ``config`` and keep the complete result as ``monitor_dir/baseline``; return its analysis.json."""
     root = Path(monitor_dir)
-    staging = _stage(root, BASELINE_DIR)
+    staging = _stage(root)
     try:
         run_analysis(config, data_uri=data_uri, output_dir=staging)
         _replace_dir(staging, root / BASELINE_DIR)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        _unstage(staging)
     return root / BASELINE_DIR / ANALYSIS_FILE
 
 
@@ -116,7 +128,7 @@ def register_baseline(run_dir: str | Path, monitor_dir: str | Path) -> Path:
     source = Path(run_dir)
     read_analysis(source)
     root = Path(monitor_dir)
-    staging = _stage(root, BASELINE_DIR)
+    staging = _stage(root)
     try:
         for item in source.iterdir():
             if item.name in (VIOLATIONS_FILE, META_FILE) or item.name.startswith("."):
@@ -125,7 +137,7 @@ def register_baseline(run_dir: str | Path, monitor_dir: str | Path) -> Path:
             shutil.copytree(item, target) if item.is_dir() else shutil.copy2(item, target)
         _replace_dir(staging, root / BASELINE_DIR)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        _unstage(staging)
     return root / BASELINE_DIR / ANALYSIS_FILE
 
 
@@ -160,7 +172,7 @@ def monitor(
     parsed, raw = load_config_and_raw(config)
     started = datetime.now(UTC)
     runs = root / RUNS_DIR
-    staging = _stage(runs, "run")
+    staging = _stage(root)
     try:
         if parsed.dataset_type == CAPTURE_TYPE or is_capture(data_uri):
             derived, data_path = capture_dataset(parsed, raw, data_uri, ground_truth_uri, staging)
@@ -189,9 +201,10 @@ def monitor(
         }
         write_json_atomic(staging / META_FILE, meta)
         final = runs / run_id
+        runs.mkdir(parents=True, exist_ok=True)
         staging.rename(final)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        _unstage(staging)
     return load_run(final)
 
 
