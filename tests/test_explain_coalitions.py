@@ -1,4 +1,4 @@
-"""Coalition plans: Clarify's budget rule, exact enumeration, sampled plans' structure and weights."""
+"""Coalition plans: Clarify's budget rule, exact enumeration, the paired stratified design and its weights."""
 
 from __future__ import annotations
 
@@ -7,7 +7,13 @@ import math
 import numpy as np
 import pytest
 
-from clarion.explain.coalitions import effective_num_samples, enumerate_coalitions, kernel_weight, plan_coalitions
+from clarion.explain.coalitions import (
+    effective_num_samples,
+    enumerate_coalitions,
+    kernel_weight,
+    plan_coalitions,
+    seeded_plan,
+)
 
 
 @pytest.mark.parametrize(
@@ -30,36 +36,73 @@ def test_enumeration_has_every_coalition_with_kernel_weights():
     assert kernel_weight(m, 1) == pytest.approx(5 / (6 * 1 * 5))
 
 
-@pytest.mark.parametrize(("m", "budget"), [(12, 20), (12, 101), (12, 2072), (16, 500), (70, 300)])
-def test_sampled_plan_structure(m, budget):
+def _size_mass(m: int) -> np.ndarray:
+    """Kernel mass of each size 1..M-1 (normalised), from the formula (M-1) / (s (M-s))."""
+    mass = np.array([(m - 1) / (s * (m - s)) for s in range(1, m)])
+    return mass / mass.sum()
+
+
+@pytest.mark.parametrize(("m", "budget"), [(12, 20), (12, 101), (12, 2072), (16, 500), (70, 300), (8, 15)])
+def test_sampled_plan_is_paired_and_distinct(m, budget):
     plan = plan_coalitions(m, budget, np.random.default_rng(0))
     assert not plan.exact
-    assert plan.num_coalitions == budget
+    assert plan.num_coalitions == 2 * (budget // 2)
     sizes = plan.masks.sum(axis=1)
     assert sizes.min() >= 1 and sizes.max() <= m - 1
     packed = np.packbits(plan.masks, axis=1)
-    assert len({row.tobytes() for row in packed}) == budget  # no duplicates
-    assert plan.weights.sum() == pytest.approx(1.0)
+    assert len({row.tobytes() for row in packed}) == plan.num_coalitions  # no duplicates
+    # every unit is a coalition and its complement, with equal weights
+    first, second = plan.units[:, 0], plan.units[:, 1]
+    assert (plan.masks[first] ^ plan.masks[second]).all()
+    np.testing.assert_array_equal(plan.weights[first], plan.weights[second])
     assert (plan.weights > 0).all()
-    # every sampled unit is a coalition and its complement
-    full = plan.units[plan.units[:, 1] >= 0]
-    assert (plan.masks[full[:, 0]] ^ plan.masks[full[:, 1]]).all()
 
 
-def test_outer_sizes_are_enumerated_when_the_budget_allows():
-    m, budget = 12, 2072
+def test_outer_sizes_are_enumerated_whole_in_kernel_order():
+    m, budget = 12, 2072  # 1036 units: sizes (1,11), (2,10), (3,9), (4,8) need 12 + 66 + 220 + 495 = 793
     plan = plan_coalitions(m, budget, np.random.default_rng(1))
     sizes = plan.masks.sum(axis=1)
-    for s in (1, 2, 11, 10):
+    mass = _size_mass(m)
+    for s in (1, 2, 3, 4, 8, 9, 10, 11):
         assert (sizes == s).sum() == math.comb(m, s)
-        # enumerated sizes carry their exact kernel mass
-        mass = (m - 1) / (s * (m - s))
-        total = sum((m - 1) / (k * (m - k)) for k in range(1, m))
-        assert plan.weights[sizes == s].sum() == pytest.approx(mass / total)
+        assert plan.weights[sizes == s].sum() == pytest.approx(mass[s - 1])
+        assert not plan.sampled[np.isin(plan.units[:, 0], np.flatnonzero(sizes == s))].any()
+    assert plan.num_sampled == 1036 - 793
+    assert plan.complete
 
 
-def test_same_generator_seed_same_plan():
+def test_sampled_weights_are_unbiased_for_the_kernel_mass_of_every_size():
+    # Horvitz-Thompson: over draws, the mean weight given to each size equals its kernel mass
+    m, budget, draws = 10, 60, 400
+    totals = np.zeros(m - 1)
+    for seed in range(draws):
+        plan = plan_coalitions(m, budget, np.random.default_rng(seed))
+        sizes = plan.masks.sum(axis=1)
+        totals += np.bincount(sizes - 1, weights=plan.weights, minlength=m - 1)
+    np.testing.assert_allclose(totals / draws, _size_mass(m), rtol=0.05)
+
+
+@pytest.mark.parametrize(("m", "budget"), [(8, 16), (8, 20), (24, 48), (48, 100)])
+def test_budgets_of_two_m_separate_every_player(m, budget):
+    plan = plan_coalitions(m, budget, np.random.default_rng(2))
+    x = plan.masks.astype(float) - plan.masks.mean(axis=1, keepdims=True)
+    assert np.linalg.matrix_rank(x) == m - 1
+    for j in range(m):
+        for k in range(j + 1, m):
+            assert (plan.masks[:, j] != plan.masks[:, k]).any()
+
+
+def test_too_few_units_to_estimate_the_error_are_flagged():
+    assert not plan_coalitions(24, 20, np.random.default_rng(0)).complete  # 10 units, 23 unknowns
+    assert not plan_coalitions(24, 50, np.random.default_rng(0)).complete  # one sampled unit
+    assert plan_coalitions(24, 100, np.random.default_rng(0)).complete
+
+
+def test_same_key_same_plan():
     a = plan_coalitions(14, 300, np.random.default_rng(5))
     b = plan_coalitions(14, 300, np.random.default_rng(5))
     np.testing.assert_array_equal(a.masks, b.masks)
     np.testing.assert_array_equal(a.weights, b.weights)
+    c, d = seeded_plan(14, 300, 7), seeded_plan(14, 300, 7)
+    np.testing.assert_array_equal(c.masks, d.masks)
+    assert not np.array_equal(c.masks, seeded_plan(14, 300, 8).masks)

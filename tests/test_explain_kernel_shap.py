@@ -5,11 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from pydantic import ValidationError
 
 from clarion.config import ShapConfig
 from clarion.errors import ConfigError, PredictorError
 from clarion.explain import concat_results, explain_tabular
-from explain_fixtures import CountingModel, brute_force_shapley, mixed_frame, nonlinear_mixed_model
+from clarion.explain.aggregate import aggregate, aggregate_stderr
+from explain_fixtures import CountingModel, TermModel, brute_force_shapley, mixed_frame, nonlinear_mixed_model
 
 
 def _linear(weights):
@@ -175,7 +177,13 @@ def test_same_seed_same_numbers_and_chunking_does_not_matter():
     # row chunks explained separately with a generator made from the same seed give the same numbers
     parts = [
         explain_tabular(
-            rows.iloc[lo : lo + 4], background, nonlinear_mixed_model, ["s", "p"], config, np.random.default_rng(11)
+            rows.iloc[lo : lo + 4].reset_index(drop=True),
+            background,
+            nonlinear_mixed_model,
+            ["s", "p"],
+            config,
+            np.random.default_rng(11),
+            row_offset=lo,
         )
         for lo in range(0, 9, 4)
     ]
@@ -298,3 +306,100 @@ def test_composer_codes_of_minus_one_are_unique_to_their_row():
         np.testing.assert_allclose(
             result.values[i], brute_force_shapley(rows.iloc[i], background, nonlinear_mixed_model), atol=1e-8
         )
+
+
+def _term_case(m: int, n: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, TermModel]:
+    rng = np.random.default_rng(seed)
+    cols = [f"x{j}" for j in range(m)]
+    model = TermModel(rng, m)
+    rows = pd.DataFrame(rng.normal(size=(n, m)), columns=cols)
+    baseline = pd.DataFrame(rng.normal(size=(1, m)) * 0.1, columns=cols)
+    return rows, baseline, model
+
+
+@pytest.mark.parametrize("budget", [15, 20])
+def test_small_budgets_tell_every_feature_apart(budget):
+    rows, baseline, model = _term_case(8, 60, 20)
+    exact = model.exact(rows, baseline)
+    result = explain_tabular(rows, baseline, model, ["l"], ShapConfig(num_samples=budget), np.random.default_rng(0))
+    values = result.values[:, :, 0]
+    assert not result.exact
+    for j in range(8):
+        for k in range(j + 1, 8):
+            assert not np.allclose(exact[:, j], exact[:, k])
+            assert not np.allclose(values[:, j], values[:, k], rtol=0, atol=1e-12), (j, k)
+    if budget >= 16:  # the singletons and their complements are enumerated: no tie within any row
+        gaps = np.abs(values[:, :, None] - values[:, None, :]) + np.eye(8)[None]
+        assert gaps.min() > 1e-12
+
+
+def test_stderr_is_nan_or_positive_unless_exact():
+    rows, baseline, model = _term_case(24, 10, 21)
+    few = explain_tabular(rows, baseline, model, ["l"], ShapConfig(num_samples=20), np.random.default_rng(0))
+    assert np.isnan(few.stderr).all()  # 10 pairs cannot identify 24 players: no error estimate
+    rows, baseline, model = _term_case(8, 10, 22)
+    rows.loc[3, "x2"] = baseline.loc[0, "x2"]  # a null player: exactly 0, known without error
+    sampled = explain_tabular(rows, baseline, model, ["l"], ShapConfig(num_samples=100), np.random.default_rng(0))
+    se = sampled.stderr[:, :, 0]
+    null = np.zeros_like(se, dtype=bool)
+    null[3, 2] = True
+    assert sampled.values[3, 2, 0] == 0.0 and se[3, 2] == 0.0
+    assert np.isfinite(se).all() and (se[~null] > 0).all()
+    exact = explain_tabular(rows, baseline, model, ["l"], ShapConfig(), np.random.default_rng(0))
+    assert exact.exact and (exact.stderr == 0).all()
+    np.testing.assert_allclose(exact.values[:, :, 0], model.exact(rows, baseline), atol=1e-9)
+
+
+@pytest.mark.parametrize("budget", [40, 200])
+def test_stderr_covers_the_exact_values_95_percent_of_the_time(budget):
+    rows, baseline, model = _term_case(10, 400, 23)
+    exact = model.exact(rows, baseline)
+    result = explain_tabular(rows, baseline, model, ["l"], ShapConfig(num_samples=budget), np.random.default_rng(1))
+    err = np.abs(result.values[:, :, 0] - exact)
+    se = result.stderr[:, :, 0]
+    assert np.isfinite(se).all() and (se > 0).all()
+    coverage = float((err <= 1.96 * se).mean())
+    assert 0.90 <= coverage <= 0.98, coverage
+
+
+def test_global_stderr_matches_the_spread_of_global_values():
+    rows, baseline, model = _term_case(10, 100, 24)
+    exact_global = np.abs(model.exact(rows, baseline)).mean(axis=0)
+    runs = [
+        explain_tabular(rows, baseline, model, ["l"], ShapConfig(num_samples=60), np.random.default_rng(s))
+        for s in range(30)
+    ]
+    assert all(r.independent_rows for r in runs)
+    glob = np.stack([aggregate(r.values)[:, 0] for r in runs])
+    se = np.stack([aggregate_stderr(r.values, r.stderr, "mean_abs", True, r.dof)[:, 0] for r in runs])
+    rmse = np.sqrt(((glob - exact_global) ** 2).mean(axis=0))
+    ratio = se.mean(axis=0) / rmse
+    assert 0.6 < np.median(ratio) < 1.7, ratio
+
+
+def test_target_stderr_adds_coalitions_until_the_target():
+    rows, baseline, model = _term_case(10, 30, 25)
+    exact = model.exact(rows, baseline)
+    target = 0.02
+    config = ShapConfig(num_samples=40, target_stderr=target)
+    result = explain_tabular(rows, baseline, model, ["l"], config, np.random.default_rng(2))
+    assert (result.stderr <= target).all()
+    assert result.samples_used.min() >= 40 and result.samples_used.max() > 40
+    plain = explain_tabular(rows, baseline, model, ["l"], ShapConfig(num_samples=40), np.random.default_rng(2))
+    missed = plain.stderr[:, :, 0].max(axis=1) > target
+    assert missed.any()
+    np.testing.assert_array_equal(result.samples_used[~missed], 40)  # rows already on target keep their budget
+    assert (result.samples_used[missed] > 40).all()
+    assert np.abs(result.values[:, :, 0] - exact).mean() < np.abs(plain.values[:, :, 0] - exact).mean()
+    # a target no design reaches short of enumeration ends in the exact values
+    tiny = explain_tabular(
+        rows.iloc[:3], baseline, model, ["l"], ShapConfig(num_samples=40, target_stderr=1e-12), np.random.default_rng(2)
+    )
+    assert tiny.exact and (tiny.stderr == 0).all()
+    np.testing.assert_allclose(tiny.values[:, :, 0], exact[:3], atol=1e-9)
+
+
+def test_target_stderr_must_be_positive():
+    with pytest.raises(ValidationError, match="target_stderr"):
+        ShapConfig(target_stderr=0)
+    assert ShapConfig(target_stderr=0.5).target_stderr == 0.5

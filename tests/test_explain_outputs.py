@@ -37,6 +37,18 @@ def test_aggregation_methods():
     se = np.full_like(v, 0.1)
     np.testing.assert_allclose(aggregate_stderr(v, se, "mean_abs")[:, 0], [0.1, 0.1])
     np.testing.assert_allclose(aggregate_stderr(v, se, "mean_sq")[:, 0], [2 * 0.1 * 16 / 4, 2 * 0.1 * 7.5 / 4])
+    # independent rows: sqrt(sum of squares) / N, by hand: sqrt(4 * 0.01) / 4 = 0.05
+    np.testing.assert_allclose(aggregate_stderr(v, se, "mean_abs", independent=True)[:, 0], [0.05, 0.05])
+    sq = np.sqrt(((2 * np.abs(v[:, :, 0]) * 0.1) ** 2).sum(axis=0)) / 4
+    np.testing.assert_allclose(aggregate_stderr(v, se, "mean_sq", independent=True)[:, 0], sq)
+    # a row's stderr widened to a t interval (1 degree of freedom: 12.706 / 1.96) is narrowed back first
+    wide = se.copy()
+    wide[0] *= 12.706 / 1.959964
+    dof = np.array([1, 0, 0, 0])
+    np.testing.assert_allclose(aggregate_stderr(v, wide, "mean_abs", True, dof)[:, 0], [0.05, 0.05], rtol=1e-6)
+    nan = se.copy()
+    nan[2, 1, 0] = np.nan
+    assert np.isnan(aggregate_stderr(v, nan, "mean_abs", independent=True)[1, 0])
 
 
 def test_kernel_shap_section_shape():
@@ -44,7 +56,12 @@ def test_kernel_shap_section_shape():
     v = rng.normal(size=(5, 3, 2))
     section = kernel_shap_section(_result(v), "mean_sq")
     assert list(section) == ["label0", "label1"]
-    assert list(section["label1"]) == ["global_shap_values", "expected_value", "global_shap_values_stderr"]
+    assert list(section["label1"]) == [
+        "global_shap_values",
+        "expected_value",
+        "global_shap_values_stderr",
+        "clarion_num_samples_used",
+    ]
     assert section["label1"]["expected_value"] == 1.5
     assert list(section["label0"]["global_shap_values"]) == ["f0", "f1", "f2"]
     assert section["label1"]["global_shap_values"]["f2"] == pytest.approx(float((v[:, 2, 1] ** 2).mean()))

@@ -123,9 +123,13 @@ class ShapConfig(ClosedModel):
     features_to_explain: list[NameOrIndex] | None = None
     text_config: TextConfig | None = None
     image_config: ImageConfig | None = None
+    # clarion's own key: add coalitions per row until every feature's standard error is at most this
+    target_stderr: StrictNumber | None = None
 
     @model_validator(mode="after")
     def _exclusive(self) -> ShapConfig:
+        if self.target_stderr is not None and not (self.target_stderr > 0 and self.target_stderr < float("inf")):
+            raise ValueError(f"target_stderr: expected a positive number, got {self.target_stderr!r}")
         if self.baseline is not None and self.num_clusters is not None:
             raise ValueError("baseline and num_clusters cannot both be given")
         if isinstance(self.baseline, list) and not self.baseline:

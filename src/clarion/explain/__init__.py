@@ -4,7 +4,14 @@ from clarion.explain.aggregate import aggregate, aggregate_stderr
 from clarion.explain.baseline import baseline_from_config, cluster_baseline, write_baseline_csv
 from clarion.explain.coalitions import CoalitionPlan, effective_num_samples, enumerate_coalitions, plan_coalitions
 from clarion.explain.composer import Composer, TabularComposer
-from clarion.explain.kernel_shap import ShapResult, concat_results, explain, explain_tabular, resolve_features
+from clarion.explain.kernel_shap import (
+    RowDesign,
+    ShapResult,
+    concat_results,
+    explain,
+    explain_tabular,
+    resolve_features,
+)
 from clarion.explain.outputs import kernel_shap_section, local_values_frame, write_local_values_csv
 from clarion.explain.pdp import pdp_section
 
@@ -20,6 +27,7 @@ __all__ = [
     "write_local_values_csv",
     "CoalitionPlan",
     "Composer",
+    "RowDesign",
     "ShapResult",
     "TabularComposer",
     "concat_results",

@@ -1,4 +1,4 @@
-"""Coalitions for Kernel SHAP: exact enumeration or Shapley-kernel sampling, with their regression weights.
+"""Coalitions for Kernel SHAP: exact enumeration or a paired, stratified sample, with regression weights.
 
 A coalition is a boolean mask over M players (True = the player takes the explained row's value).
 The Shapley kernel gives a coalition of size s the weight
@@ -9,12 +9,20 @@ so the total kernel mass of all coalitions of size s is proportional to (M - 1) 
 Weighted least squares over all 2^M - 2 non-trivial coalitions with these weights, under the
 efficiency constraint, returns the exact Shapley values (Lundberg & Lee 2017).
 
-When the budget is smaller than 2^M - 2, sizes are handled in pairs (s, M - s), starting from the
-outermost (s = 1), which carry most of the kernel mass: a pair of sizes is enumerated completely when
-the budget share it would receive covers all its coalitions; the remaining sizes are sampled with
-probability proportional to their kernel mass, each draw together with its complement (paired
-sampling, Covert & Lee 2021). Sampled coalitions share the remaining mass in proportion to how often
-they were drawn.
+A sampled plan is made of *units*: a coalition S and its complement, evaluated together (paired
+sampling, Covert & Lee 2021; it makes the estimate exact for games whose interactions have order
+at most two). Units of the size pair t = (t, M - t) form stratum t. Under a budget of U units:
+
+1. Strata are enumerated whole in order of kernel mass (t = 1 first: the M singletons with their
+   complements) while the remaining units cover them.
+2. The other units are spread over the remaining strata in proportion to a size proposal q_t,
+   uniform over sizes by default (leverage-score sampling, Musco & Witter 2025: the leverage score
+   of a coalition is 1 / C(M, s)); a stratum whose share would exceed its size is enumerated. The
+   counts are drawn by systematic sampling (each stratum gets floor or ceil of its share), and each
+   stratum's units are drawn uniformly without replacement.
+3. A sampled unit u of stratum t has inclusion probability pi_u = U_s q_t / N_t (N_t units in
+   the stratum, U_s sampled units), and regression weight mass_t / (U_s q_t) (Horvitz-Thompson):
+   the weighted sums of the regression are unbiased for their full-enumeration values.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -52,19 +61,20 @@ class CoalitionPlan:
     """Distinct coalitions to evaluate and their regression weights.
 
     masks: (S, M) bool, no row all-False or all-True, no duplicates.
-    weights: (S,) float, summing to 1 (kernel mass).
+    weights: (S,) float, summing to 1 for exact plans (kernel mass), Horvitz-Thompson weights otherwise.
     exact: True when every non-trivial coalition is present (values are exact Shapley values).
-    units: (U, 2) int index into masks for each sampled draw (a coalition and its complement);
-        the second index is -1 for an unpaired last draw. Used for the standard errors; empty
-        when nothing was sampled.
-    sampled_mass: the kernel mass spread over the sampled draws (0 when nothing was sampled).
+    units: (U, 2) indices into masks of each unit (a coalition and its complement); empty when exact.
+    sampled: (U,) True for units drawn at random, False for units of enumerated strata.
+    complete: True when every stratum has units in the plan and the design separates every
+        player, so the sampling error can be estimated from the sampled units.
     """
 
     masks: np.ndarray
     weights: np.ndarray
     exact: bool
     units: np.ndarray
-    sampled_mass: float
+    sampled: np.ndarray
+    complete: bool = True
 
     @property
     def num_players(self) -> int:
@@ -73,6 +83,10 @@ class CoalitionPlan:
     @property
     def num_coalitions(self) -> int:
         return int(self.masks.shape[0])
+
+    @property
+    def num_sampled(self) -> int:
+        return int(self.sampled.sum())
 
 
 def mask_keys(masks: np.ndarray) -> np.ndarray:
@@ -93,13 +107,14 @@ def _size_masks(num_players: int, size: int) -> np.ndarray:
     return masks
 
 
+def _no_units() -> tuple[np.ndarray, np.ndarray]:
+    return np.zeros((0, 2), dtype=np.intp), np.zeros(0, dtype=bool)
+
+
 def _empty_plan(num_players: int) -> CoalitionPlan:
+    units, sampled = _no_units()
     return CoalitionPlan(
-        masks=np.zeros((0, num_players), dtype=bool),
-        weights=np.zeros(0),
-        exact=True,
-        units=np.zeros((0, 2), dtype=np.intp),
-        sampled_mass=0.0,
+        masks=np.zeros((0, num_players), dtype=bool), weights=np.zeros(0), exact=True, units=units, sampled=sampled
     )
 
 
@@ -113,108 +128,142 @@ def enumerate_coalitions(num_players: int) -> CoalitionPlan:
         blocks.append(masks)
         weights.append(np.full(masks.shape[0], kernel_weight(num_players, size)))
     w = np.concatenate(weights)
-    return CoalitionPlan(
-        masks=np.concatenate(blocks),
-        weights=w / w.sum(),
-        exact=True,
-        units=np.zeros((0, 2), dtype=np.intp),
-        sampled_mass=0.0,
-    )
+    units, sampled = _no_units()
+    return CoalitionPlan(masks=np.concatenate(blocks), weights=w / w.sum(), exact=True, units=units, sampled=sampled)
 
 
-def plan_coalitions(num_players: int, num_samples: int, rng: np.random.Generator) -> CoalitionPlan:
+def stratum_sizes(num_players: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Strata t = 1..floor(M/2): (t, units N_t, kernel mass of the stratum; masses sum to 1)."""
+    m = num_players
+    t = np.arange(1, m // 2 + 1)
+    count = np.array([math.comb(m, s) // (2 if 2 * s == m else 1) for s in t], dtype=float)
+    size_mass = 1.0 / (t * (m - t))  # total kernel mass of size s, up to a constant
+    mass = np.where(2 * t == m, size_mass, 2 * size_mass)
+    return t, count, mass / mass.sum()
+
+
+def plan_coalitions(
+    num_players: int, num_samples: int, rng: np.random.Generator, *, proposal: str = "leverage"
+) -> CoalitionPlan:
     """Coalitions for a budget of ``num_samples`` distinct coalitions (capped at 2^M - 2).
 
-    Exact enumeration when the budget covers 2^M - 2; otherwise complete enumeration of the outer
-    size pairs the budget can afford, then paired Shapley-kernel sampling of the other sizes.
+    Exact enumeration when the budget covers 2^M - 2; otherwise floor(budget / 2) units as in the
+    module docstring. proposal: "leverage" (q_t uniform over sizes) or "kernel" (q_t = kernel mass).
     """
     budget = min(int(num_samples), max_coalitions(num_players))
     if num_players <= 1 or budget <= 0:
         return _empty_plan(num_players)
     if budget >= max_coalitions(num_players):
         return enumerate_coalitions(num_players)
+    return _sampled_plan(num_players, budget // 2, rng, proposal)
 
-    m = num_players
-    sizes = np.arange(1, m)
-    size_mass = (m - 1) / (sizes * (m - sizes))
-    size_mass = size_mass / size_mass.sum()  # total kernel mass of each size s = 1..M-1
-    half = (m - 1 + 1) // 2  # sizes 1..half, each paired with M - s
-    pair_mass = np.array([size_mass[s - 1] + (size_mass[m - s - 1] if s != m - s else 0.0) for s in range(1, half + 1)])
 
+@lru_cache(maxsize=64)
+def seeded_plan(num_players: int, num_samples: int, key: int, proposal: str = "leverage") -> CoalitionPlan:
+    """``plan_coalitions`` with a generator made from (key, M, budget): the same plan wherever it is asked for."""
+    rng = np.random.default_rng([key, num_players, num_samples])
+    return plan_coalitions(num_players, num_samples, rng, proposal=proposal)
+
+
+def _sampled_plan(m: int, num_units: int, rng: np.random.Generator, proposal: str) -> CoalitionPlan:
+    t, count, mass = stratum_sizes(m)
+    left = num_units
+    enumerated = np.zeros(t.shape[0], dtype=bool)
+    for i in range(t.shape[0]):  # whole strata in order of kernel mass while the units cover them
+        if count[i] > left:
+            break
+        enumerated[i] = True
+        left -= int(count[i])
+    weight = np.where(2 * t == m, 1.0, 2.0) if proposal == "leverage" else mass.copy()
+    if proposal not in ("leverage", "kernel"):
+        raise ValueError(f"unknown proposal {proposal!r}")
+    weight[enumerated] = 0.0
+    # capped allocation: a stratum whose share exceeds its units is enumerated and the rest re-shared
+    while left > 0 and weight.sum() > 0:
+        share = left * weight / weight.sum()
+        full = (share >= count) & (weight > 0)
+        if not full.any():
+            break
+        enumerated |= full
+        left -= int(count[full].sum())
+        weight[full] = 0.0
     blocks: list[np.ndarray] = []
-    weights: list[np.ndarray] = []
-    remaining_budget = budget
-    remaining_mass = 1.0
-    first_sampled = half + 1
-    for s in range(1, half + 1):
-        count = math.comb(m, s) * (1 if s == m - s else 2)
-        share = remaining_budget * pair_mass[s - 1] / remaining_mass
-        if share + 1e-9 < count or count > remaining_budget:
-            first_sampled = s
-            break
-        for size in {s, m - s}:
-            masks = _size_masks(m, size)
-            blocks.append(masks)
-            weights.append(np.full(masks.shape[0], size_mass[size - 1] / masks.shape[0]))
-        remaining_budget -= count
-        remaining_mass -= pair_mass[s - 1]
+    unit_w: list[np.ndarray] = []
+    unit_sampled: list[np.ndarray] = []
+    for i in np.flatnonzero(enumerated):
+        first = _stratum_units(m, int(t[i]))
+        blocks.append(first)
+        unit_w.append(np.full(first.shape[0], mass[i] / count[i]))
+        unit_sampled.append(np.zeros(first.shape[0], dtype=bool))
+    complete = bool(enumerated.all())
+    if left > 0 and weight.sum() > 0:
+        q = weight / weight.sum()
+        counts = _systematic_counts(left * q, rng)
+        for i in np.flatnonzero(counts):
+            first = _draw_units(m, int(t[i]), int(counts[i]), rng)
+            blocks.append(first)
+            unit_w.append(np.full(first.shape[0], mass[i] / (left * q[i])))
+            unit_sampled.append(np.ones(first.shape[0], dtype=bool))
+        complete = bool((enumerated | (q > 0)).all()) and left >= 2
+    first = np.concatenate(blocks) if blocks else np.zeros((0, m), dtype=bool)
+    w = np.concatenate(unit_w) if unit_w else np.zeros(0)
+    sampled = np.concatenate(unit_sampled) if unit_sampled else np.zeros(0, dtype=bool)
+    u = first.shape[0]
+    masks = np.empty((2 * u, m), dtype=bool)
+    masks[0::2] = first
+    masks[1::2] = ~first
+    units = np.arange(2 * u, dtype=np.intp).reshape(u, 2)
+    separated = _separates_all(first)
+    return CoalitionPlan(
+        masks=masks,
+        weights=np.repeat(w / 2.0, 2),
+        exact=False,
+        units=units,
+        sampled=sampled,
+        complete=complete and separated,
+    )
 
-    units = np.zeros((0, 2), dtype=np.intp)
-    sampled_mass = 0.0
-    if remaining_budget > 0 and first_sampled <= half:
-        offset = sum(b.shape[0] for b in blocks)
-        sampled_masks, sampled_w, units = _sample_paired(
-            m, np.arange(first_sampled, half + 1), pair_mass[first_sampled - 1 :], remaining_budget, rng
-        )
-        blocks.append(sampled_masks)
-        weights.append(sampled_w * remaining_mass)
-        units = np.where(units >= 0, units + offset, -1)
-        sampled_mass = remaining_mass
-    masks = np.concatenate(blocks) if blocks else np.zeros((0, m), dtype=bool)
-    w = np.concatenate(weights) if weights else np.zeros(0)
-    return CoalitionPlan(masks=masks, weights=w / w.sum(), exact=False, units=units, sampled_mass=sampled_mass)
+
+def _separates_all(first: np.ndarray) -> bool:
+    """True when the units' design has full rank M - 1 after removing the all-ones direction."""
+    m = first.shape[1]
+    if first.shape[0] < m - 1:
+        return False
+    x = first.astype(float) - first.mean(axis=1, keepdims=True)
+    return int(np.linalg.matrix_rank(x)) >= m - 1
 
 
-def _sample_paired(
-    m: int, sizes: np.ndarray, mass: np.ndarray, target: int, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Draw coalitions of the given (lower-half) sizes, each followed by its complement, until
-    ``target`` distinct coalitions are seen. Returns distinct masks, their draw frequencies
-    (summing to 1) and the draw units as index pairs into the masks.
-    """
-    p = mass / mass.sum()
-    drawn: list[np.ndarray] = []
-    masks_all = np.zeros((0, m), dtype=bool)
-    cut = None
+def _systematic_counts(expected: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Integer counts summing to round(sum(expected)), each floor or ceil of its expectation."""
+    edges = np.concatenate([[0.0], np.cumsum(expected)])
+    total = int(round(edges[-1]))
+    points = rng.random() + np.arange(total)
+    return np.diff(np.searchsorted(points, edges, side="left"))
+
+
+def _stratum_units(m: int, t: int) -> np.ndarray:
+    """Every unit of stratum t as its first coalition (size t; for t = M/2 the one holding player 0)."""
+    masks = _size_masks(m, t)
+    if 2 * t == m:
+        masks = masks[masks[:, 0]]
+    return masks
+
+
+def _draw_units(m: int, t: int, n: int, rng: np.random.Generator) -> np.ndarray:
+    """n distinct units of stratum t, uniformly without replacement (as first coalitions)."""
+    total = math.comb(m, t) // (2 if 2 * t == m else 1)
+    if n > total / 4 and total <= 200_000:
+        units = _stratum_units(m, t)
+        return units[np.sort(rng.choice(units.shape[0], size=n, replace=False))]
+    found = np.zeros((0, m), dtype=bool)
     for _ in range(_MAX_DRAW_ROUNDS):
-        n_draws = max(8, target)
-        chosen = sizes[rng.choice(sizes.shape[0], size=n_draws, p=p)]
-        # a uniform random subset of size s: the s smallest of M uniform keys
-        ranks = rng.random((n_draws, m)).argsort(axis=1).argsort(axis=1)
-        first = ranks < chosen[:, None]
-        flip = rng.random(n_draws) < 0.5  # for s != M - s either half of the pair may come first
-        first = np.where(flip[:, None], ~first, first)
-        pairs = np.stack([first, ~first], axis=1).reshape(-1, m)
-        drawn.append(pairs)
-        masks_all = np.concatenate(drawn)
-        keys = mask_keys(masks_all)
-        _, first_pos = np.unique(keys, return_index=True)
-        if first_pos.shape[0] >= target:
-            cut = int(np.sort(first_pos)[target - 1]) + 1
-            break
-    if cut is None:
-        cut = masks_all.shape[0]
-    sequence = masks_all[:cut]
-    keys = mask_keys(sequence)
-    _, first_pos, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    order = np.argsort(first_pos)  # distinct masks in order of first appearance
-    rank = np.empty_like(order)
-    rank[order] = np.arange(order.shape[0])
-    ids = rank[inverse.ravel()]
-    distinct = sequence[first_pos[order]]
-    freq = np.bincount(ids, minlength=distinct.shape[0]).astype(float)
-    freq /= freq.sum()
-    if cut % 2:
-        ids = np.append(ids, -1)
-    units = ids.reshape(-1, 2)
-    return distinct, freq, units
+        keys = rng.random((2 * n, m))
+        ranks = keys.argsort(axis=1).argsort(axis=1)
+        draws = ranks < t
+        if 2 * t == m:
+            draws = np.where(draws[:, :1], draws, ~draws)
+        found = np.concatenate([found, draws])
+        _, first = np.unique(mask_keys(found), return_index=True)
+        if first.shape[0] >= n:
+            return found[np.sort(first)[:n]]
+    raise RuntimeError(f"could not draw {n} distinct coalitions of size {t} among {m} players")

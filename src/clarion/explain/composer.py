@@ -54,6 +54,18 @@ def _column_values(series: pd.Series) -> np.ndarray:
     return series.to_numpy(dtype=object)
 
 
+def _numeric_blocks(rows: pd.DataFrame, baseline: pd.DataFrame) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(N, C) and (B, C) C-ordered arrays when every column of both frames has one and the same numeric
+    dtype (synthetic rows are then composed as one block), else (None, None)."""
+    dtypes = set(rows.dtypes) | set(baseline.dtypes)
+    if len(dtypes) != 1 or rows.shape[1] == 0:
+        return None, None
+    dtype = next(iter(dtypes))
+    if not isinstance(dtype, np.dtype) or dtype.kind not in "fiub":
+        return None, None
+    return np.ascontiguousarray(rows.to_numpy(dtype=dtype)), np.ascontiguousarray(baseline.to_numpy(dtype=dtype))
+
+
 class TabularComposer:
     """Synthetic rows of a table: player j is column ``player_columns[j]``; other columns keep the row's value.
 
@@ -71,6 +83,7 @@ class TabularComposer:
         self._dtypes = list(rows.dtypes)
         self._player_of_column = np.full(rows.shape[1], -1, dtype=np.intp)
         self._player_of_column[self._players] = np.arange(self._players.shape[0])
+        self._row_block, self._bg_block = _numeric_blocks(rows, baseline)
 
     @property
     def num_players(self) -> int:
@@ -103,6 +116,20 @@ class TabularComposer:
         return bg_codes, row_codes
 
     def compose(self, row_ids: np.ndarray, background_ids: np.ndarray, masks: np.ndarray) -> pd.DataFrame:
+        if self._row_block is not None and self._bg_block is not None:
+            # one dtype for every column: one (n, C) block built by one masked copy, one DataFrame over it
+            out = self._bg_block[background_ids]
+            if self._players.shape[0] == len(self._columns):
+                take = (
+                    masks
+                    if (self._players == np.arange(len(self._columns))).all()
+                    else masks[:, self._player_of_column]
+                )
+            else:
+                take = np.ones((masks.shape[0], len(self._columns)), dtype=bool)
+                take[:, self._players] = masks
+            np.copyto(out, self._row_block[row_ids], where=take)
+            return pd.DataFrame(out, columns=self._columns, copy=False)
         data = {}
         for j, name in enumerate(self._columns):
             x = self._row_values[j]

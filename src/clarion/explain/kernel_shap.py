@@ -7,6 +7,14 @@ For row x, background rows b_1..b_B and a coalition S of players, the coalition 
 the efficiency constraint is sum_j phi_j = v_x(all) - v_x(empty), and expected_value = g(mean_b f(b)).
 (As in shap's KernelExplainer with ``link="logit"``: the logit is applied to the averaged output.)
 
+Coalitions per row (``RowDesign``): when 2^M - 2 fits the budget, every row gets the exact plan.
+Otherwise a player whose value equals every background row's is a null player (phi = 0, exactly)
+and is left out, and each row gets the seeded plan for its m varying players (see coalitions.py)
+with the players in an order drawn from (seed, the row's dataset position, feature): every row has
+its own random design, so features are told apart across rows and the rows' errors are independent
+(global values average them out), while one factorisation still serves all rows with the same m.
+The numbers depend only on the seed and each row's position, never on the chunking.
+
 Cost: each distinct synthetic input is predicted once. The empty coalition is predicted once per
 background row for all rows (when every feature is a player), the full coalition once per row, and
 coalitions that only differ in players whose row value equals the background value are merged.
@@ -23,7 +31,13 @@ import pandas as pd
 
 from clarion.config.methods import ShapConfig
 from clarion.errors import ConfigError, PredictorError
-from clarion.explain.coalitions import CoalitionPlan, effective_num_samples, plan_coalitions
+from clarion.explain.coalitions import (
+    CoalitionPlan,
+    effective_num_samples,
+    enumerate_coalitions,
+    max_coalitions,
+    seeded_plan,
+)
 from clarion.explain.composer import Composer, TabularComposer
 from clarion.explain.solver import solve_kernel_shap
 
@@ -32,18 +46,38 @@ Progress = Callable[[int], None]
 
 DEFAULT_MAX_BATCH_ROWS = 2**18
 LOGIT_EPS = 1e-9
+MAX_TARGET_ROUNDS = 24
+
+
+@dataclass(frozen=True)
+class RowDesign:
+    """Per-row coalition plans: ``num_samples`` coalitions per row (Clarify's budget), drawn from ``key``.
+
+    target_stderr: when set, a row whose largest standard error exceeds it (or cannot be estimated)
+    is explained again with twice the coalitions, until it meets the target or is exact.
+    """
+
+    num_samples: int
+    key: int
+    target_stderr: float | None = None
+    proposal: str = "leverage"
 
 
 @dataclass(frozen=True, eq=False)
 class ShapResult:
     """Local Kernel SHAP values of N rows, M explained features and K model outputs.
 
-    values, stderr: (N, M, K); stderr is 0 for exact values, NaN when it cannot be estimated.
+    values, stderr: (N, M, K); stderr is 0 for exact values (and null players), NaN when the design
+        cannot estimate it.
+    dof: (N,) degrees of freedom of each row's stderr (sampled coalition pairs - 1; 0 when exact or NaN).
     base_values: (N, K) v_x(empty); equals expected_value for every row unless features_to_explain
         leaves some features fixed at the row's values.
     expected_value: (K,) g(mean model output over the baseline rows).
-    num_samples: coalitions evaluated per row (excluding empty and full); exact: all 2^M - 2 enumerated.
-    model_rows: synthetic inputs sent to the model (after de-duplication, baseline rows included).
+    num_samples: the configured coalition budget per row (2^M - 2 when exact).
+    samples_used: (N,) coalitions evaluated for each row (all rounds of ``target_stderr``).
+    exact: every row's values are exact. model_rows: synthetic inputs sent to the model (after
+    de-duplication, baseline rows included). independent_rows: each row had its own random design
+    (the rows' errors are independent), False when one plan served every row.
     """
 
     feature_names: tuple[str, ...]
@@ -55,6 +89,9 @@ class ShapResult:
     num_samples: int
     exact: bool
     model_rows: int
+    dof: np.ndarray | None = None
+    samples_used: np.ndarray | None = None
+    independent_rows: bool = False
 
     @property
     def num_rows(self) -> int:
@@ -62,7 +99,7 @@ class ShapResult:
 
 
 def concat_results(results: Sequence[ShapResult]) -> ShapResult:
-    """Stack the results of consecutive row chunks (same features, outputs and plan)."""
+    """Stack the results of consecutive row chunks (same features, outputs and design)."""
     first = results[0]
     return ShapResult(
         feature_names=first.feature_names,
@@ -72,9 +109,22 @@ def concat_results(results: Sequence[ShapResult]) -> ShapResult:
         base_values=np.concatenate([r.base_values for r in results]),
         expected_value=first.expected_value,
         num_samples=first.num_samples,
-        exact=first.exact,
+        exact=all(r.exact for r in results),
         model_rows=sum(r.model_rows for r in results),
+        dof=np.concatenate([_dof(r) for r in results]),
+        samples_used=np.concatenate([_used(r) for r in results]),
+        independent_rows=all(r.independent_rows for r in results),
     )
+
+
+def _dof(result: ShapResult) -> np.ndarray:
+    return result.dof if result.dof is not None else np.zeros(result.num_rows, dtype=np.int64)
+
+
+def _used(result: ShapResult) -> np.ndarray:
+    if result.samples_used is not None:
+        return result.samples_used
+    return np.full(result.num_rows, result.num_samples, dtype=np.int64)
 
 
 def explain_tabular(
@@ -88,14 +138,16 @@ def explain_tabular(
     *,
     row_outputs: np.ndarray | None = None,
     max_batch_rows: int = DEFAULT_MAX_BATCH_ROWS,
+    row_offset: int = 0,
 ) -> ShapResult:
     """Kernel SHAP values of every row of ``rows`` (feature columns only, in feature order).
 
     baseline: background rows with the same columns (or the same number of columns, renamed).
     predict: DataFrame -> (n, K) float array. output_names: K names (label headers or label0...).
-    shap_config: num_samples, use_logit and features_to_explain are used here.
-    rng: draws the coalition plan, shared by all rows of this call; pass a generator freshly made
-        from the seed to get the same plan (and numbers) whatever the chunking.
+    shap_config: num_samples, use_logit, features_to_explain and target_stderr are used here.
+    rng: its first draw keys every row's coalition plan; pass a generator freshly made from the seed
+        for every chunk, with ``row_offset`` = the dataset position of the chunk's first row, to get
+        the same numbers whatever the chunking.
     progress: called with the number of rows just finished.
     row_outputs: optional (N, K) model outputs of ``rows`` already computed (saves those predictions).
     max_batch_rows: synthetic rows per model call (at least one explained row per call).
@@ -103,18 +155,22 @@ def explain_tabular(
     baseline = _align_baseline(rows, baseline)
     players = resolve_features(list(rows.columns), shap_config.features_to_explain)
     composer = TabularComposer(rows, baseline, players)
-    num_samples = effective_num_samples(len(players), shap_config.num_samples)
-    plan = plan_coalitions(len(players), num_samples, rng)
+    design = RowDesign(
+        num_samples=effective_num_samples(len(players), shap_config.num_samples),
+        key=int(rng.integers(0, 2**63 - 1)),
+        target_stderr=shap_config.target_stderr,
+    )
     return explain(
         composer,
         predict,
-        plan,
+        design,
         feature_names=[str(rows.columns[j]) for j in players],
         output_names=output_names,
         use_logit=shap_config.use_logit,
         progress=progress,
         row_outputs=row_outputs,
         max_batch_rows=max_batch_rows,
+        row_offset=row_offset,
     )
 
 
@@ -150,7 +206,7 @@ def _align_baseline(rows: pd.DataFrame, baseline: pd.DataFrame) -> pd.DataFrame:
 def explain(
     composer: Composer,
     predict: Predict,
-    plan: CoalitionPlan,
+    plan: CoalitionPlan | RowDesign,
     *,
     feature_names: Sequence[str],
     output_names: Sequence[str],
@@ -158,28 +214,56 @@ def explain(
     progress: Progress | None = None,
     row_outputs: np.ndarray | None = None,
     max_batch_rows: int = DEFAULT_MAX_BATCH_ROWS,
+    row_offset: int = 0,
 ) -> ShapResult:
-    """The data-kind-agnostic engine: any composer, one model call per chunk of rows."""
+    """The data-kind-agnostic engine: any composer, one model call per chunk of rows.
+
+    plan: one CoalitionPlan shared by every row as given, or a RowDesign (per-row plans).
+    """
     k = len(output_names)
+    p = composer.num_players
     bg_pred = _checked(predict(composer.background_inputs()), composer.num_background, k)
     link = _logit if use_logit else _identity
     expected = link(bg_pred.mean(axis=0))
     n = composer.num_rows
-    # coalition 0 is the empty one (needed per row only when non-players keep the row's value)
-    masks = np.concatenate([np.zeros((1, composer.num_players), dtype=bool), plan.masks])
-    per_row = masks.shape[0] * composer.num_background
-    chunk = max(1, max_batch_rows // max(1, per_row))
-    parts = []
-    for lo in range(0, n, chunk):
-        row_ids = np.arange(lo, min(n, lo + chunk))
-        given = None if row_outputs is None else np.asarray(row_outputs, dtype=float)[row_ids].reshape(len(row_ids), k)
-        parts.append(_explain_chunk(composer, predict, plan, masks, row_ids, bg_pred, given, link, k))
-        if progress is not None:
-            progress(len(row_ids))
-    values = np.concatenate([p[0] for p in parts]) if parts else np.zeros((0, composer.num_players, k))
-    stderr = np.concatenate([p[1] for p in parts]) if parts else np.zeros((0, composer.num_players, k))
-    base = np.concatenate([p[2] for p in parts]) if parts else np.zeros((0, k))
-    model_rows = composer.num_background + sum(p[3] for p in parts)
+    given = None if row_outputs is None else np.asarray(row_outputs, dtype=float).reshape(n, k)
+    run = _Run(composer, predict, bg_pred, given, link, k, max_batch_rows)
+    values = np.zeros((n, p, k))
+    stderr = np.zeros((n, p, k))
+    base = np.zeros((n, k))
+    dof = np.zeros(n, dtype=np.int64)
+    used = np.zeros(n, dtype=np.int64)
+    row_exact = np.zeros(n, dtype=bool)
+    shared = isinstance(plan, CoalitionPlan)
+    target = None if isinstance(plan, CoalitionPlan) else plan.target_stderr
+    budgets = None if isinstance(plan, CoalitionPlan) else np.full(n, plan.num_samples, dtype=np.int64)
+    pending = np.arange(n)
+    for _ in range(MAX_TARGET_ROUNDS):
+        step = run.chunk_rows(plan, budgets)
+        for lo in range(0, pending.size, step):
+            row_ids = pending[lo : lo + step]
+            part = run.chunk(plan, row_ids, None if budgets is None else budgets[row_ids], row_offset)
+            values[row_ids], stderr[row_ids], base[row_ids] = part.values, part.stderr, part.base
+            dof[row_ids] = part.dof
+            used[row_ids] += part.used
+            row_exact[row_ids] = part.exact
+            if progress is not None and target is None:
+                progress(len(row_ids))
+        if target is None:
+            break
+        assert budgets is not None
+        worst = np.where(np.isnan(stderr[pending]), np.inf, stderr[pending]).max(axis=(1, 2), initial=0.0)
+        done = (worst <= target) | (budgets[pending] >= max_coalitions(p))
+        if progress is not None and done.any():
+            progress(int(done.sum()))
+        pending = pending[~done]
+        if pending.size == 0:
+            break
+        budgets[pending] = np.minimum(2 * budgets[pending], max_coalitions(p))
+    if progress is not None and target is not None and pending.size:
+        progress(int(pending.size))
+    exact = plan.exact if isinstance(plan, CoalitionPlan) else bool(row_exact.all())
+    num_samples = plan.num_coalitions if shared else plan.num_samples
     return ShapResult(
         feature_names=tuple(feature_names),
         output_names=tuple(output_names),
@@ -187,78 +271,209 @@ def explain(
         stderr=stderr,
         base_values=base,
         expected_value=expected,
-        num_samples=plan.num_coalitions,
-        exact=plan.exact,
-        model_rows=model_rows,
+        num_samples=num_samples,
+        exact=exact,
+        model_rows=composer.num_background + run.model_rows,
+        dof=dof,
+        samples_used=used,
+        independent_rows=not shared,
     )
 
 
-def _explain_chunk(
-    composer: Composer,
-    predict: Predict,
-    plan: CoalitionPlan,
-    masks: np.ndarray,
-    row_ids: np.ndarray,
-    bg_pred: np.ndarray,
-    given_row_outputs: np.ndarray | None,
-    link: Callable[[np.ndarray], np.ndarray],
-    k: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    r, s, b, p = len(row_ids), masks.shape[0], composer.num_background, composer.num_players
-    bg_codes, row_codes = composer.value_codes(row_ids)
-    if (row_codes < 0).any():  # -1: a value found in no background row, taken as unique to its row
-        top = int(max(bg_codes.max(initial=-1), row_codes.max(initial=-1))) + 1
-        row_codes = np.where(row_codes < 0, top + np.arange(r)[:, None], row_codes)
-    diff = row_codes[:, None, :] != bg_codes[None, :, :]  # (R, B, P) players whose value differs
-    row_of = np.broadcast_to(np.arange(r)[:, None, None], (r, s, b)).ravel()
-    bg_of = np.broadcast_to(np.arange(b)[None, None, :], (r, s, b)).ravel()
-    triple_masks = np.broadcast_to(masks[None, :, None, :], (r, s, b, p)).reshape(-1, p)
-    row_slot = b  # prediction table: [background (B)] [rows (R)] [other distinct inputs ...]
-    repeated = any(len(np.unique(bg_codes[:, j])) < b or len(np.unique(row_codes[:, j])) < r for j in range(p))
-    if diff.all() and not repeated:
-        # no value is shared between any two of these rows and background rows: the only coinciding
-        # inputs are "nothing from the row" (= background b) and "all from the row" (= x)
-        index = np.empty(r * s * b, dtype=np.intp)
-        none = ~triple_masks.any(axis=1) & composer.background_is_row_free
-        full = triple_masks.all(axis=1) & ~none
-        index[none] = bg_of[none]
-        index[full] = row_slot + row_of[full]
-        new_pos = np.flatnonzero(~(none | full))
-        index[new_pos] = row_slot + r + np.arange(new_pos.size)
-        row_index = row_slot + np.arange(r)
-        own_rows = np.ones(r, dtype=bool)
-    else:
-        index, row_index, new_pos = _distinct_inputs(
-            composer.background_is_row_free, bg_codes, row_codes, row_of, bg_of, triple_masks, row_slot
+@dataclass(frozen=True, eq=False)
+class _Part:
+    values: np.ndarray
+    stderr: np.ndarray
+    base: np.ndarray
+    dof: np.ndarray
+    used: np.ndarray
+    exact: np.ndarray
+
+
+def _mix(z: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser on uint64 arrays (wrapping arithmetic): a counter-based random source."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def player_order(key: int, positions: np.ndarray, varying: np.ndarray) -> np.ndarray:
+    """(R, P) player indices per row: the varying players in an order drawn from (key, position, player),
+    then the others. The first m_r entries of row r map plan player q to the row's player order[r, q]."""
+    r, p = varying.shape
+    base = _mix(np.asarray(positions, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15) ^ np.uint64(key))
+    keys = _mix(base[:, None] + np.arange(1, p + 1, dtype=np.uint64)[None, :] * np.uint64(0xD1B54A32D192ED03))
+    keys = np.where(varying, keys >> np.uint64(1), np.uint64(2**63) + np.arange(p, dtype=np.uint64)[None, :])
+    return np.argsort(keys, axis=1, kind="stable")
+
+
+class _Run:
+    """Evaluates chunks of rows: composes, predicts once, solves; counts model rows."""
+
+    def __init__(
+        self,
+        composer: Composer,
+        predict: Predict,
+        bg_pred: np.ndarray,
+        given: np.ndarray | None,
+        link: Callable[[np.ndarray], np.ndarray],
+        k: int,
+        max_batch_rows: int,
+    ) -> None:
+        self.composer, self.predict, self.bg_pred, self.given = composer, predict, bg_pred, given
+        self.link, self.k, self.max_batch_rows = link, k, max_batch_rows
+        self.model_rows = 0
+
+    def chunk_rows(self, plan: CoalitionPlan | RowDesign, budgets: np.ndarray | None) -> int:
+        if isinstance(plan, CoalitionPlan):
+            per_row = plan.num_coalitions + 1
+        else:
+            assert budgets is not None
+            per_row = int(budgets.max(initial=1)) + 1
+        return max(1, self.max_batch_rows // max(1, per_row * self.composer.num_background))
+
+    def chunk(
+        self, plan: CoalitionPlan | RowDesign, row_ids: np.ndarray, budgets: np.ndarray | None, row_offset: int
+    ) -> _Part:
+        c = self.composer
+        r, p, k = len(row_ids), c.num_players, self.k
+        bg_codes, row_codes = c.value_codes(row_ids)
+        if (row_codes < 0).any():  # -1: a value found in no background row, taken as unique to its row
+            top = int(max(bg_codes.max(initial=-1), row_codes.max(initial=-1))) + 1
+            row_codes = np.where(row_codes < 0, top + np.arange(r)[:, None], row_codes)
+        if isinstance(plan, CoalitionPlan):
+            groups = [(plan, np.arange(r), np.broadcast_to(np.arange(p), (r, p)))]
+            masks = np.broadcast_to(plan.masks[None], (r, plan.num_coalitions, p))
+        else:
+            assert budgets is not None
+            groups, masks = self._row_plans(plan, row_ids, budgets, bg_codes, row_codes, row_offset)
+        given = None if self.given is None else self.given[row_ids]
+        v, v_full, n_inputs = self._coalition_values(masks, row_ids, bg_codes, row_codes, given)
+        self.model_rows += n_inputs
+        v_empty = v[:, 0, :]
+        values = np.zeros((r, p, k))
+        stderr = np.zeros((r, p, k))
+        dof = np.zeros(r, dtype=np.int64)
+        used = np.zeros(r, dtype=np.int64)
+        exact = np.zeros(r, dtype=bool)
+        for g_plan, members, order in groups:
+            m = g_plan.num_players
+            used[members] = g_plan.num_coalitions
+            exact[members] = g_plan.exact or m <= 1
+            cols = order[members, :m]  # (G, m): row player of plan player q
+            if m == 0:
+                continue
+            s = g_plan.num_coalitions
+            coal = v[members, 1 : s + 1, :]  # (G, S, K)
+            t = len(members) * k
+            sol = solve_kernel_shap(
+                g_plan,
+                coal.transpose(1, 0, 2).reshape(s, t),
+                v_empty[members].reshape(t),
+                v_full[members].reshape(t),
+            )
+            g_rows = members[:, None]
+            values[g_rows, cols] = sol.values.reshape(m, len(members), k).transpose(1, 0, 2)
+            stderr[g_rows, cols] = sol.stderr.reshape(m, len(members), k).transpose(1, 0, 2)
+            dof[members] = sol.dof
+        return _Part(values, stderr, v_empty, dof, used, exact)
+
+    def _row_plans(
+        self,
+        design: RowDesign,
+        row_ids: np.ndarray,
+        budgets: np.ndarray,
+        bg_codes: np.ndarray,
+        row_codes: np.ndarray,
+        row_offset: int,
+    ) -> tuple[list[tuple[CoalitionPlan, np.ndarray, np.ndarray]], np.ndarray]:
+        """Each row's plan (grouped by players and budget) and its coalition masks (R, S_max, P)."""
+        r, p = row_codes.shape
+        if (budgets >= max_coalitions(p)).all():  # exact for every row: the one enumeration, as given
+            full_plan = enumerate_coalitions(p)
+            order = np.broadcast_to(np.arange(p), (r, p))
+            masks = np.broadcast_to(full_plan.masks[None], (r, full_plan.num_coalitions, p))
+            return [(full_plan, np.arange(r), order)], masks
+        varying = (row_codes[:, None, :] != bg_codes[None, :, :]).any(axis=1)  # (R, P)
+        order = player_order(design.key, row_offset + row_ids, varying)
+        counts = varying.sum(axis=1)
+        # slot[r, j]: the plan player that row player j is (m_r, an all-False column, for null players)
+        slot = np.empty((r, p), dtype=np.intp)
+        np.put_along_axis(slot, order, np.broadcast_to(np.arange(p), (r, p)), axis=1)
+        slot = np.minimum(slot, counts[:, None])
+        groups = []
+        plans = {}
+        for m_r, budget in sorted(set(zip(counts.tolist(), budgets.tolist(), strict=True))):
+            plans[(m_r, budget)] = seeded_plan(m_r, effective_num_samples(m_r, budget), design.key, design.proposal)
+        s_max = max(pl.num_coalitions for pl in plans.values())
+        if len(plans) == 1:
+            (g_plan,) = plans.values()
+            m_r = g_plan.num_players
+            padded = np.concatenate([g_plan.masks, np.zeros((g_plan.num_coalitions, 1), dtype=bool)], axis=1)
+            groups.append((g_plan, np.arange(r), order))
+            return groups, padded.T[slot].transpose(0, 2, 1) if m_r else np.zeros((r, s_max, p), dtype=bool)
+        masks = np.zeros((r, s_max, p), dtype=bool)
+        for (m_r, budget), g_plan in plans.items():
+            members = np.flatnonzero((counts == m_r) & (budgets == budget))
+            groups.append((g_plan, members, order))
+            if m_r == 0:
+                continue
+            s = g_plan.num_coalitions
+            padded = np.concatenate([g_plan.masks, np.zeros((s, 1), dtype=bool)], axis=1)
+            masks[members, :s] = padded.T[slot[members]].transpose(0, 2, 1)
+        return groups, masks
+
+    def _coalition_values(
+        self,
+        masks: np.ndarray,
+        row_ids: np.ndarray,
+        bg_codes: np.ndarray,
+        row_codes: np.ndarray,
+        given_row_outputs: np.ndarray | None,
+    ) -> tuple[np.ndarray, np.ndarray, int]:
+        """(R, 1 + S, K) linked coalition values (coalition 0 empty), (R, K) full values, inputs predicted."""
+        c, k = self.composer, self.k
+        r, b, p = len(row_ids), c.num_background, c.num_players
+        masks = np.concatenate([np.zeros((r, 1, p), dtype=bool), masks], axis=1)  # coalition 0: empty
+        s = masks.shape[1]
+        diff = row_codes[:, None, :] != bg_codes[None, :, :]  # (R, B, P) players whose value differs
+        row_of = np.broadcast_to(np.arange(r)[:, None, None], (r, s, b)).ravel()
+        bg_of = np.broadcast_to(np.arange(b)[None, None, :], (r, s, b)).ravel()
+        triple_masks = np.broadcast_to(masks[:, :, None, :], (r, s, b, p)).reshape(-1, p)
+        row_slot = b  # prediction table: [background (B)] [rows (R)] [other distinct inputs ...]
+        repeated = any(len(np.unique(bg_codes[:, j])) < b or len(np.unique(row_codes[:, j])) < r for j in range(p))
+        if diff.all() and not repeated:
+            # no value is shared between any two of these rows and background rows: the only coinciding
+            # inputs are "nothing from the row" (= background b) and "all from the row" (= x)
+            index = np.empty(r * s * b, dtype=np.intp)
+            none = ~triple_masks.any(axis=1) & c.background_is_row_free
+            full = triple_masks.all(axis=1) & ~none
+            index[none] = bg_of[none]
+            index[full] = row_slot + row_of[full]
+            new_pos = np.flatnonzero(~(none | full))
+            index[new_pos] = row_slot + r + np.arange(new_pos.size)
+            row_index = row_slot + np.arange(r)
+            own_rows = np.ones(r, dtype=bool)
+        else:
+            index, row_index, new_pos = _distinct_inputs(
+                c.background_is_row_free, bg_codes, row_codes, row_of, bg_of, triple_masks, row_slot
+            )
+            own_rows = row_index == row_slot + np.arange(r)  # rows that coincide with no earlier input
+        if given_row_outputs is not None:
+            own_rows = np.zeros(r, dtype=bool)
+        own = np.flatnonzero(own_rows)
+        inputs = c.compose(
+            np.concatenate([row_ids[own], row_ids[row_of[new_pos]]]),
+            np.concatenate([np.zeros(own.size, dtype=np.intp), bg_of[new_pos]]),
+            np.concatenate([np.ones((own.size, p), dtype=bool), triple_masks[new_pos]]),
         )
-        own_rows = row_index == row_slot + np.arange(r)  # rows that coincide with no earlier input
-
-    if given_row_outputs is not None:
-        own_rows = np.zeros(r, dtype=bool)
-    own = np.flatnonzero(own_rows)
-    inputs = composer.compose(
-        np.concatenate([row_ids[own], row_ids[row_of[new_pos]]]),
-        np.concatenate([np.zeros(own.size, dtype=np.intp), bg_of[new_pos]]),
-        np.concatenate([np.ones((own.size, p), dtype=bool), triple_masks[new_pos]]),
-    )
-    n_inputs = own.size + new_pos.size
-    pred = _checked(predict(inputs), n_inputs, k)
-    row_pred = np.full((r, k), np.nan) if given_row_outputs is None else given_row_outputs
-    row_pred[own] = pred[: own.size]  # rows that coincide with earlier inputs read those slots instead
-    table = np.concatenate([bg_pred, row_pred, pred[own.size :]])
-
-    v = table[index].reshape(r, s, b, k).mean(axis=2)  # (R, S, K) averaged over the background
-    v = link(v)
-    v_empty = v[:, 0, :]
-    v_full = link(table[row_index])
-    coal = v[:, 1:, :]  # (R, S-1, K)
-    t = r * k
-    sol = solve_kernel_shap(
-        plan, coal.transpose(1, 0, 2).reshape(plan.num_coalitions, t), v_empty.reshape(t), v_full.reshape(t)
-    )
-    values = sol.values.reshape(p, r, k).transpose(1, 0, 2)
-    stderr = sol.stderr.reshape(p, r, k).transpose(1, 0, 2)
-    return values, stderr, v_empty, n_inputs
+        n_inputs = own.size + new_pos.size
+        pred = _checked(self.predict(inputs), n_inputs, k)
+        row_pred = np.full((r, k), np.nan) if given_row_outputs is None else given_row_outputs.copy()
+        row_pred[own] = pred[: own.size]  # rows that coincide with earlier inputs read those slots instead
+        table = np.concatenate([self.bg_pred, row_pred, pred[own.size :]])
+        v = self.link(table[index].reshape(r, s, b, k).mean(axis=2))  # (R, S, K) averaged over the background
+        return v, self.link(table[row_index]), n_inputs
 
 
 def _distinct_inputs(

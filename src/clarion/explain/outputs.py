@@ -5,7 +5,10 @@ Shapes verified against CLARIFY_OUTPUTS.md (1b, 2) and the developer guide's exa
 - ``kernel_shap`` maps each output name (label header, else ``label0``, ``label1``, ...) to
   ``{"global_shap_values": {feature: value}, "expected_value": value}``: one float per feature and
   one float expected value per label. clarion adds ``global_shap_values_stderr`` (same keys; 0 when
-  exact) beside them, a key Clarify consumers ignore. Features appear in dataset order (the guide's
+  exact, null when the coalitions cannot estimate it) and ``clarion_num_samples_used`` (coalitions
+  evaluated per row, averaged over the rows; above ``num_samples`` when ``target_stderr`` asked for
+  more, below it for rows with features equal to the baseline) beside them, keys Clarify consumers
+  ignore. Features appear in dataset order (the guide's
   abalone example lists them alphabetically, another real output does not; JSON object order carries
   no meaning).
 - ``out.csv`` has one column per feature and output named ``<feature>_<label>`` (e.g. ``Age_label0``),
@@ -36,13 +39,16 @@ def _number(value: float) -> float | None:
 def kernel_shap_section(result: ShapResult, agg_method: AggMethod = "mean_abs") -> dict[str, Any]:
     """``explanations.kernel_shap``: per output, global values by ``agg_method`` and the expected value."""
     global_values = aggregate(result.values, agg_method)
-    global_stderr = aggregate_stderr(result.values, result.stderr, agg_method)
+    global_stderr = aggregate_stderr(result.values, result.stderr, agg_method, result.independent_rows, result.dof)
+    used = result.samples_used
+    samples_used = float(np.mean(used)) if used is not None and used.size else float(result.num_samples)
     section: dict[str, Any] = {}
     for k, label in enumerate(result.output_names):
         section[label] = {
             "global_shap_values": {f: _number(global_values[j, k]) for j, f in enumerate(result.feature_names)},
             "expected_value": _number(result.expected_value[k]),
             "global_shap_values_stderr": {f: _number(global_stderr[j, k]) for j, f in enumerate(result.feature_names)},
+            "clarion_num_samples_used": round(samples_used, 2),
         }
     return section
 

@@ -1,22 +1,25 @@
 """Constrained weighted least squares of Kernel SHAP, batched over rows and outputs, with standard errors.
 
-For coalition masks z_c (S, M), weights w_c, coalition values v_c, empty value v0 and full value v1:
+Exact plans (every coalition z_c with kernel weight w_c, values v_c, empty value v0, full value v1):
 
-    minimise  sum_c w_c (v_c - v0 - z_c . phi)^2   subject to   sum_j phi_j = v1 - v0.
+    minimise  sum_c w_c (v_c - v0 - z_c . phi)^2   subject to   sum_j phi_j = v1 - v0,
 
-Eliminating phi_M = (v1 - v0) - sum_{j<M} phi_j gives an unconstrained problem in M - 1 unknowns:
+solved by eliminating phi_M = (v1 - v0) - sum_{j<M} phi_j (M - 1 unknowns, one factorisation for all
+right-hand sides).
 
-    x_c = z_c[:M-1] - z_c[M],   y_c = v_c - v0 - z_c[M] (v1 - v0),   A = X' W X,   phi = A^-1 X' W y.
+Sampled plans are made of units (S, complement of S). With D = v1 - v0, phi = D / M + beta, 1'beta = 0,
+x_u = z_S - |S| / M and d_u = (v_S - v_{not S}) / 2 - (2|S| - M) D / (2M), the pair's two equations
+reduce to one: beta = A^+ X'W d with A = X'W X (the even part of a pair carries no information on
+beta). Standard errors (Covert & Lee 2021, with Horvitz-Thompson unit weights W_u): the estimate's
+linearisation beta - beta* ~ A^+ sum_u W_u x_u e_u over the n sampled units (e_u = d_u - x_u . beta,
+inflated by 1 / (1 - h_u), h_u = W_u x_u' A^+ x_u, for the fit's pull towards each unit) gives
 
-X and W are shared by every row and output, so one factorisation serves all right-hand sides.
+    Var(beta_j) ~= n / (n - 1) sum_u (C_ju W_u e_u - mean_u C_ju W_u e_u)^2,   C = A^+ X_sampled'.
 
-Standard errors (sampled plans only) use the delta method on the sampled draws (Covert & Lee 2021,
-paired draws as independent units): with u_k = sum_{c in unit k} x_c (y_c - x_c . phi) and
-c = sampled mass / number of sampled coalition draws,
-
-    Var(phi_{1..M-1}) ~= c^2 n Cov_k(A^-1 u_k),   phi_M's influence is minus the sum of the others'.
-
-Enumerated coalitions contribute no randomness; an exact plan has zero standard error.
+The reported standard error is sqrt(Var) * t_{0.975, n-1} / 1.96, so that estimate +- 1.96 stderr is
+the 95% t interval with n - 1 degrees of freedom (few sampled units give a wide, honest interval).
+Enumerated units contribute no randomness. A plan that cannot estimate its error (a stratum left
+without units, players it does not separate, fewer than two sampled units) has NaN standard errors.
 """
 
 from __future__ import annotations
@@ -27,13 +30,67 @@ import numpy as np
 
 from clarion.explain.coalitions import CoalitionPlan
 
+PINV_RCOND = 1e-10  # eigenvalues below this share of the largest are the design's null space
+
+
+_T975 = (
+    12.706,
+    4.303,
+    3.182,
+    2.776,
+    2.571,
+    2.447,
+    2.365,
+    2.306,
+    2.262,
+    2.228,
+    2.201,
+    2.179,
+    2.160,
+    2.145,
+    2.131,
+    2.120,
+    2.110,
+    2.101,
+    2.093,
+    2.086,
+    2.080,
+    2.074,
+    2.069,
+    2.064,
+    2.060,
+    2.056,
+    2.052,
+    2.048,
+    2.045,
+    2.042,
+)  # Student t 97.5% quantiles, 1..30 degrees of freedom
+_Z975 = 1.959964
+
+
+def t_ratio(dof: np.ndarray | int) -> np.ndarray:
+    """t_{0.975, dof} / z_{0.975} (1 for dof <= 0): scales a standard error so that +-1.96 of it is a t interval.
+
+    Beyond 30 degrees of freedom, the Cornish-Fisher expansion
+    t = z + (z^3 + z) / (4 dof) + (5z^5 + 16z^3 + 3z) / (96 dof^2).
+    """
+    d = np.asarray(dof, dtype=float)
+    z = _Z975
+    table = np.asarray(_T975)
+    big = z + (z**3 + z) / (4 * np.maximum(d, 1)) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * np.maximum(d, 1) ** 2)
+    small = table[np.clip(d, 1, 30).astype(int) - 1]
+    t = np.where(d <= 30, small, big)
+    return np.where(d >= 1, t / z, 1.0)
+
 
 @dataclass(frozen=True, eq=False)
 class Solution:
-    """values: (M, T) Shapley estimates for T right-hand sides; stderr: (M, T), NaN when not estimable."""
+    """values: (M, T) Shapley estimates for T right-hand sides; stderr: (M, T), 0 when exact, NaN when not
+    estimable. dof: degrees of freedom of the stderr (sampled units - 1; 0 when exact or not estimable)."""
 
     values: np.ndarray
     stderr: np.ndarray
+    dof: int
 
 
 def solve_kernel_shap(plan: CoalitionPlan, v: np.ndarray, v0: np.ndarray, v1: np.ndarray) -> Solution:
@@ -42,43 +99,48 @@ def solve_kernel_shap(plan: CoalitionPlan, v: np.ndarray, v0: np.ndarray, v1: np
     t = v.shape[1]
     total = v1 - v0
     if m == 1:
-        return Solution(values=total[None, :].astype(float), stderr=np.zeros((1, t)))
+        return Solution(values=total[None, :].astype(float), stderr=np.zeros((1, t)), dof=0)
     if plan.num_coalitions == 0:
         raise ValueError("a plan with no coalitions cannot be solved for more than one player")
+    if plan.exact:
+        return Solution(values=_solve_exact(plan, v, v0, total), stderr=np.zeros((m, t)), dof=0)
+    return _solve_paired(plan, v, total)
+
+
+def _solve_exact(plan: CoalitionPlan, v: np.ndarray, v0: np.ndarray, total: np.ndarray) -> np.ndarray:
     z = plan.masks.astype(float)
     x = z[:, :-1] - z[:, -1:]
     y = v - v0[None, :] - z[:, -1:] * total[None, :]
     xw = x * plan.weights[:, None]
     a = xw.T @ x
     rhs = xw.T @ y
-    a_inv = np.linalg.pinv(a, hermitian=True)
-    head = a_inv @ rhs
-    values = np.concatenate([head, total[None, :] - head.sum(axis=0, keepdims=True)], axis=0)
-    stderr = _stderr(plan, x, y, head, a_inv) if not plan.exact else np.zeros((m, t))
-    return Solution(values=values, stderr=stderr)
+    head = np.linalg.pinv(a, hermitian=True) @ rhs
+    return np.concatenate([head, total[None, :] - head.sum(axis=0, keepdims=True)], axis=0)
 
 
-def _stderr(plan: CoalitionPlan, x: np.ndarray, y: np.ndarray, head: np.ndarray, a_inv: np.ndarray) -> np.ndarray:
+def _solve_paired(plan: CoalitionPlan, v: np.ndarray, total: np.ndarray) -> Solution:
     m = plan.num_players
-    t = y.shape[1]
-    units = plan.units
-    n = units.shape[0]
-    if n < 2:
-        return np.full((m, t), np.nan)
-    resid = y - x @ head  # (S, T)
-    first, second = units[:, 0], units[:, 1]
-    paired = second >= 0
-    draws = 2 * n - int((~paired).sum())
-    c = plan.sampled_mass / draws
-    out = np.empty((m, t))
-    block = max(1, 2**22 // max(1, n * m))  # bound the (n, M, block) influence array
-    for lo in range(0, t, block):
-        r = resid[:, lo : lo + block]
-        u = x[first][:, :, None] * r[first][:, None, :]  # (n, M-1, block)
-        if paired.any():
-            s = second[paired]
-            u[paired] += x[s][:, :, None] * r[s][:, None, :]
-        infl = np.einsum("ij,njt->nit", a_inv, u)
-        infl = np.concatenate([infl, -infl.sum(axis=1, keepdims=True)], axis=1)  # (n, M, block)
-        out[:, lo : lo + block] = np.sqrt(c * c * n * infl.var(axis=0, ddof=1))
-    return out
+    first, second = plan.units[:, 0], plan.units[:, 1]
+    z = plan.masks[first].astype(float)
+    size = z.sum(axis=1)
+    x = z - size[:, None] / m  # (U, M)
+    w = plan.weights[first] + plan.weights[second]  # (U,)
+    d = 0.5 * (v[first] - v[second]) - ((2.0 * size - m) / (2.0 * m))[:, None] * total[None, :]  # (U, T)
+    a_pinv = np.linalg.pinv((x * w[:, None]).T @ x, rcond=PINV_RCOND, hermitian=True)
+    a_pinv -= a_pinv.mean(axis=0, keepdims=True)  # project onto 1'beta = 0 (A's null space holds 1)
+    proj = a_pinv @ (x * w[:, None]).T  # (M, U): beta = proj @ d
+    beta = proj @ d
+    values = beta + total[None, :] / m
+    n = plan.num_sampled
+    if not plan.complete or n < 2:
+        return Solution(values=values, stderr=np.full(values.shape, np.nan), dof=0)
+    pick = np.flatnonzero(plan.sampled)
+    xs = x[pick]
+    hat = w[pick] * np.einsum("uj,jk,uk->u", xs, a_pinv, xs)
+    inflate = 1.0 / np.maximum(1.0 - hat, 1e-3)
+    resid = (d[pick] - xs @ beta) * (w[pick] * inflate)[:, None]  # (n, T)
+    c = proj[:, pick] / w[pick][None, :]  # (M, n) = A^+ X_sampled'
+    s1 = c @ resid
+    s2 = (c * c) @ (resid * resid)
+    var = np.maximum(s2 - s1 * s1 / n, 0.0) * (n / (n - 1))
+    return Solution(values=values, stderr=np.sqrt(var) * float(t_ratio(n - 1)), dof=n - 1)
