@@ -2,9 +2,9 @@
 
 The runner decides where chunks are explained and where the model is called; this module decides
 what is computed: the baseline (the config's rows or file, or clusters of the pass-one row sample,
-drawn with ``default_rng(seed)``), each chunk's values with a coalition plan from a fresh
-``default_rng(seed)`` (so values do not depend on the chunking), the aggregation into
-``kernel_shap`` and ``pdp``, and which files go to ``explanations_shap/``.
+drawn with ``default_rng(seed)``), each chunk's values with coalitions drawn from a fresh
+``default_rng(seed)`` and each row's dataset position (so values do not depend on the chunking), the
+aggregation into ``kernel_shap`` and ``pdp``, and which files go to ``explanations_shap/``.
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ def explain_chunk(
     row_outputs: np.ndarray | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ShapPart:
-    """Kernel SHAP values of one chunk; the coalition plan comes from a fresh ``default_rng(seed)``."""
+    """Kernel SHAP values of one chunk (rows from ``position`` on); coalitions from the seed and row positions."""
     shap_config = run.plan.config.methods.shap
     assert shap_config is not None
     result = explain_tabular(
@@ -121,9 +121,10 @@ def explain_chunk(
         predict,
         names,
         shap_config,
-        np.random.default_rng(run.plan.seed),  # the same coalition plan for every chunk
+        np.random.default_rng(run.plan.seed),  # the same key for every chunk; rows differ by position
         progress,
         row_outputs=row_outputs,
+        row_offset=position,
     )
     return ShapPart(position, partition, result, joinsource_of(run, chunk))
 
