@@ -14,7 +14,10 @@ sampling, Covert & Lee 2021; it makes the estimate exact for games whose interac
 at most two). Units of the size pair t = (t, M - t) form stratum t. Under a budget of U units:
 
 1. Strata are enumerated whole in order of kernel mass (t = 1 first: the M singletons with their
-   complements) while the remaining units cover them.
+   complements) while the remaining units cover them. With fewer units than players, all of them
+   are singletons drawn without replacement: a singleton pair gives its player's value exactly for
+   games with interactions of order at most two, and the others share the rest (the design cannot
+   estimate its error then).
 2. The other units are spread over the remaining strata in proportion to a size proposal q_t,
    uniform over sizes by default (leverage-score sampling, Musco & Witter 2025: the leverage score
    of a coalition is 1 / C(M, s)); a stratum whose share would exceed its size is enumerated. The
@@ -158,10 +161,15 @@ def plan_coalitions(
     return _sampled_plan(num_players, budget // 2, rng, proposal)
 
 
-@lru_cache(maxsize=64)
-def seeded_plan(num_players: int, num_samples: int, key: int, proposal: str = "leverage") -> CoalitionPlan:
-    """``plan_coalitions`` with a generator made from (key, M, budget): the same plan wherever it is asked for."""
-    rng = np.random.default_rng([key, num_players, num_samples])
+@lru_cache(maxsize=1024)
+def seeded_plan(
+    num_players: int, num_samples: int, key: int, proposal: str = "leverage", variant: int = 0
+) -> CoalitionPlan:
+    """``plan_coalitions`` with a generator made from (key, M, budget, variant): the same plan wherever it is
+    asked for. Exact budgets ignore ``variant`` (there is one enumeration)."""
+    if min(int(num_samples), max_coalitions(num_players)) >= max_coalitions(num_players):
+        return enumerate_coalitions(num_players)
+    rng = np.random.default_rng([key, num_players, num_samples, variant])
     return plan_coalitions(num_players, num_samples, rng, proposal=proposal)
 
 
@@ -174,9 +182,11 @@ def _sampled_plan(m: int, num_units: int, rng: np.random.Generator, proposal: st
             break
         enumerated[i] = True
         left -= int(count[i])
-    weight = np.where(2 * t == m, 1.0, 2.0) if proposal == "leverage" else mass.copy()
     if proposal not in ("leverage", "kernel"):
         raise ValueError(f"unknown proposal {proposal!r}")
+    weight = np.where(2 * t == m, 1.0, 2.0) if proposal == "leverage" else mass.copy()
+    if not enumerated[0]:
+        weight[1:] = 0.0  # fewer units than players: singletons only (each pins one player down)
     weight[enumerated] = 0.0
     # capped allocation: a stratum whose share exceeds its units is enumerated and the rest re-shared
     while left > 0 and weight.sum() > 0:

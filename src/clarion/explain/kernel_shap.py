@@ -9,10 +9,11 @@ the efficiency constraint is sum_j phi_j = v_x(all) - v_x(empty), and expected_v
 
 Coalitions per row (``RowDesign``): when 2^M - 2 fits the budget, every row gets the exact plan.
 Otherwise a player whose value equals every background row's is a null player (phi = 0, exactly)
-and is left out, and each row gets the seeded plan for its m varying players (see coalitions.py)
-with the players in an order drawn from (seed, the row's dataset position, feature): every row has
-its own random design, so features are told apart across rows and the rows' errors are independent
-(global values average them out), while one factorisation still serves all rows with the same m.
+and is left out, and each row gets one of PLAN_POOL seeded plans for its m varying players (see
+coalitions.py), with the players in an order drawn from (seed, the row's dataset position, feature):
+every row has its own random design, so features are told apart across rows and the rows' errors are
+independent (global values average them out, including the part a plan's choice of subset sizes
+would share), while one factorisation still serves all rows with the same plan.
 The numbers depend only on the seed and each row's position, never on the chunking.
 
 Cost: each distinct synthetic input is predicted once. The empty coalition is predicted once per
@@ -47,6 +48,7 @@ Progress = Callable[[int], None]
 DEFAULT_MAX_BATCH_ROWS = 2**18
 LOGIT_EPS = 1e-9
 MAX_TARGET_ROUNDS = 24
+PLAN_POOL = 32  # seeded plans per player count and budget; each row uses one, with its own player order
 
 
 @dataclass(frozen=True)
@@ -307,6 +309,12 @@ def player_order(key: int, positions: np.ndarray, varying: np.ndarray) -> np.nda
     return np.argsort(keys, axis=1, kind="stable")
 
 
+def plan_variant(key: int, positions: np.ndarray) -> np.ndarray:
+    """(R,) which of the PLAN_POOL seeded plans each row uses, drawn from (key, position)."""
+    mixed = _mix(np.asarray(positions, dtype=np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F) + np.uint64(key))
+    return (mixed % np.uint64(PLAN_POOL)).astype(np.int64)
+
+
 class _Run:
     """Evaluates chunks of rows: composes, predicts once, solves; counts model rows."""
 
@@ -401,20 +409,18 @@ class _Run:
         slot = np.empty((r, p), dtype=np.intp)
         np.put_along_axis(slot, order, np.broadcast_to(np.arange(p), (r, p)), axis=1)
         slot = np.minimum(slot, counts[:, None])
+        exact = budgets >= np.array([max_coalitions(c) for c in counts.tolist()], dtype=np.int64)
+        variant = np.where(exact, 0, plan_variant(design.key, row_offset + row_ids))
         groups = []
         plans = {}
-        for m_r, budget in sorted(set(zip(counts.tolist(), budgets.tolist(), strict=True))):
-            plans[(m_r, budget)] = seeded_plan(m_r, effective_num_samples(m_r, budget), design.key, design.proposal)
+        for m_r, budget, var in sorted(set(zip(counts.tolist(), budgets.tolist(), variant.tolist(), strict=True))):
+            plans[(m_r, budget, var)] = seeded_plan(
+                m_r, effective_num_samples(m_r, budget), design.key, design.proposal, var
+            )
         s_max = max(pl.num_coalitions for pl in plans.values())
-        if len(plans) == 1:
-            (g_plan,) = plans.values()
-            m_r = g_plan.num_players
-            padded = np.concatenate([g_plan.masks, np.zeros((g_plan.num_coalitions, 1), dtype=bool)], axis=1)
-            groups.append((g_plan, np.arange(r), order))
-            return groups, padded.T[slot].transpose(0, 2, 1) if m_r else np.zeros((r, s_max, p), dtype=bool)
         masks = np.zeros((r, s_max, p), dtype=bool)
-        for (m_r, budget), g_plan in plans.items():
-            members = np.flatnonzero((counts == m_r) & (budgets == budget))
+        for (m_r, budget, var), g_plan in plans.items():
+            members = np.flatnonzero((counts == m_r) & (budgets == budget) & (variant == var))
             groups.append((g_plan, members, order))
             if m_r == 0:
                 continue
