@@ -1,6 +1,6 @@
 """Kernel SHAP: shap.KernelExplainer vs clarion on the abalone pipeline, at equal budgets.
 
-Run:  .venv/bin/python bench/kernel_shap.py [--rows 150]
+Run:  .venv/bin/python bench/kernel_shap.py [--rows 150] [--part abalone|linear|all] [--linear-rows 2000]
 Model: ColumnTransformer(OneHotEncoder on Sex, numeric passthrough) + RandomForestRegressor(100 trees,
 random_state=0), trained on all of abalone; M = 8 raw features (Sex is one player, the one-hot
 encoding happens inside the model). Settings: a 1-row baseline (clarion's 1-cluster prototype: numeric
@@ -11,6 +11,12 @@ floor (one model.predict call on rows x num_samples x baseline rows), and each l
 against exact Shapley values computed here by enumerating all 2^8 coalitions.
 shap is a bench-only dependency (pip install shap); it runs with its defaults (l1_reg
 "num_features(10)" selects all 8 features, so no regularisation).
+
+Part "linear" (synthetic rows at numpy speed): a LinearRegression on M = 24 and 48 standard normal
+features, a 1-row baseline, num_samples 200, --linear-rows rows; three repeats, min and median of each.
+floor = every synthetic row built once with one np.where over random coalition masks (rows x 200), one
+DataFrame over the block, one predict call; "bare predict" = that predict call alone. Goal: clarion
+within 1.3x the floor.
 """
 
 from __future__ import annotations
@@ -122,10 +128,59 @@ def floor_time(x: pd.DataFrame, predict, n_rows: int) -> float:
     return time.perf_counter() - start
 
 
+def linear_speed(n_rows: int, repeats: int = 3) -> None:
+    """Kernel SHAP on a linear model against the np.where floor (see the module docstring)."""
+    from sklearn.linear_model import LinearRegression
+
+    budget = 200
+    print(f"linear model, 1-row baseline, num_samples {budget}, {n_rows} rows; {repeats} repeats (min / median)")
+    print(f"{'M':>3} {'clarion s':>17} {'floor s':>17} {'predict s':>17} {'clarion/floor':>14} {'clarion/predict':>15}")
+    for m in (24, 48):
+        rng = np.random.default_rng(m)
+        columns = [f"x{j}" for j in range(m)]
+        data = pd.DataFrame(rng.normal(size=(n_rows + 1, m)), columns=columns)
+        model = LinearRegression().fit(data, data.to_numpy() @ rng.normal(size=m))
+        rows, baseline = data.iloc[:n_rows].reset_index(drop=True), data.iloc[n_rows:].reset_index(drop=True)
+        times: dict[str, list[float]] = {"clarion": [], "floor": [], "predict": []}
+        for _ in range(repeats):
+            start = time.perf_counter()
+            explain_tabular(
+                rows,
+                baseline,
+                lambda d, model=model: model.predict(d)[:, None],
+                ["l"],
+                ShapConfig(num_samples=budget),
+                np.random.default_rng(0),
+            )
+            times["clarion"].append(time.perf_counter() - start)
+            masks = rng.random((n_rows * budget, m)) < 0.5
+            start = time.perf_counter()
+            block = np.where(masks, np.repeat(rows.to_numpy(), budget, axis=0), baseline.to_numpy())
+            frame = pd.DataFrame(block, columns=columns)
+            predict_start = time.perf_counter()
+            model.predict(frame)
+            end = time.perf_counter()
+            times["floor"].append(end - start)
+            times["predict"].append(end - predict_start)
+        lo = {k: min(v) for k, v in times.items()}
+        med = {k: float(np.median(v)) for k, v in times.items()}
+        cells = " ".join(f"{lo[k]:>7.3f} / {med[k]:>7.3f}" for k in ("clarion", "floor", "predict"))
+        print(
+            f"{m:>3} {cells} {lo['clarion'] / lo['floor']:>14.2f} {lo['clarion'] / lo['predict']:>15.2f}",
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=150)
+    parser.add_argument("--part", choices=["abalone", "linear", "all"], default="all")
+    parser.add_argument("--linear-rows", type=int, default=2000)
     args = parser.parse_args()
+    if args.part in ("linear", "all"):
+        linear_speed(args.linear_rows)
+    if args.part == "linear":
+        return
     x, pipe = load_model()
     predict = pipe.predict
     rows = x.sample(args.rows, random_state=1).reset_index(drop=True)
