@@ -89,16 +89,17 @@ def test_same_config_as_sdk(case: str, sdk_results: dict[str, Any], engine: Fake
     built = processor._last_analysis_config
     assert built == expected["config"]
     assert json.dumps(built) == json.dumps(expected["config"]), "same keys, different key order"
-    written = json.loads((tmp_path / "result" / "analysis_config.json").read_text(encoding="utf-8"))
-    assert written == expected["config"]
     assert result == {"ran": 1}
     config, call = engine.calls[0]
-    assert config == load_config(expected["config"])
+    assert config == expected["config"]  # the engine gets the SDK's config itself, not a normalised form
+    assert json.dumps(config) == expected["uploaded"], "the bytes the SDK uploads"
+    assert load_config(config) == load_config(expected["config"])
     assert call == {
         "data_uri": str(tmp_path / Path(kwargs["data_config"]["kw"]["s3_data_input_path"]).name),
         "output_dir": str(tmp_path / "result"),
         "engine": "local",
         "quiet": True,
+        "model": None,
     }
 
 

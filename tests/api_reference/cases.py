@@ -139,6 +139,14 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
             "data_bias_config": obj("BiasConfig", label_values_or_threshold=[10.5], facet_name=1),
         },
     ),
+    "pre_config_elsewhere": (
+        "run_pre_training_bias",
+        {
+            "data_config": csv_data(s3_analysis_config_output_path=OUT + "/configs"),
+            "data_bias_config": SEX_BIAS,
+            "methods": ["CI", "DPL"],
+        },
+    ),
     "pre_joinsource_excluded": (
         "run_pre_training_bias",
         {

@@ -17,7 +17,6 @@ is accepted but the config is always validated (clarion cannot run an invalid on
 
 from __future__ import annotations
 
-import json
 import posixpath
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +30,7 @@ from clarion.api.data import DataConfig
 from clarion.api.generator import Explainability, LabelSource, MetricSelector
 from clarion.api.model import ModelConfig, ModelPredictedLabelConfig
 from clarion.config import load_config
+from clarion.config.load import config_text
 from clarion.errors import ClarionError, OutputError
 from clarion.results import layout
 from clarion.results.store import location
@@ -56,10 +56,10 @@ def config_location(data_config: DataConfig) -> str:
 
 
 def write_analysis_config(config: dict[str, Any], location: str) -> None:
-    """Write the config as JSON to a local path or fsspec URI (parent directories created)."""
+    """Write the config to a local path or fsspec URI (parent directories created), byte for byte as the SDK does."""
     try:
         with fsspec.open(location, "w", encoding="utf-8", auto_mkdir=True) as handle:
-            json.dump(config, handle, indent=2)
+            handle.write(config_text(config))
     except OSError as exc:
         raise OutputError(f"{location}: cannot write the analysis config: {exc}") from None
 

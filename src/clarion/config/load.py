@@ -17,6 +17,14 @@ from clarion.errors import ConfigError
 TABULAR_TYPES = ("text/csv", "application/x-parquet")
 
 
+def config_text(raw: dict[str, Any]) -> str:
+    """The config as the SageMaker SDK uploads it: ``json.dump`` with default separators, no indent, no newline.
+
+    Keys keep their order and values their form ("all" stays "all"; nothing is added or sorted).
+    """
+    return json.dumps(raw)
+
+
 def load_config(source: str | Path | dict[str, Any]) -> AnalysisConfig:
     """Parse and validate a config given as a dict, a local path or an fsspec URI."""
     return load_config_and_raw(source)[0]
