@@ -104,6 +104,8 @@ def test_capture_dataset_uses_captured_scores_as_predictions(capture, tmp_path):
         "predictor": {"model_uri": "unused.joblib", "accept_type": "text/csv"},
     }  # fmt: skip
     assert is_capture(str(capture[0])) and not is_capture(str(capture[1]))
+    (tmp_path / "plain.csv").write_text("39,40,1,1\n")
+    assert not is_capture(str(tmp_path / "plain.csv")) and not is_capture(str(tmp_path / "missing"))
     raw["predictor"]["accept_type"] = "application/jsonlines"
     raw["predictor"]["probability"] = "score"
     # CSV responses are read with the CSV rules, the JSON Lines one with the predictor's "score" expression.

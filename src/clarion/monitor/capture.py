@@ -11,7 +11,6 @@ live model). The model is still called for SHAP and PDP.
 from __future__ import annotations
 
 import copy
-import json
 from pathlib import Path
 from typing import Any
 
@@ -35,17 +34,16 @@ CAPTURED_DATA_FILE = "captured_data.csv"
 
 
 def is_capture(uri: str) -> bool:
-    """True when the first non-blank line of the first file at ``uri`` is a data-capture record."""
+    """True when the first file at ``uri`` starts with a data-capture record (a JSON object whose first line
+    holds ``"captureData"``); only its first 64 KiB are read."""
     try:
         first = list_files(uri)[0]
         with fsspec.open(first.uri, "rt", encoding="utf-8") as handle:
-            for line in handle:
-                if line.strip():
-                    obj = json.loads(line)
-                    return isinstance(obj, dict) and "captureData" in obj
-    except (DataError, OSError, UnicodeDecodeError, json.JSONDecodeError, IndexError):
+            head = handle.read(1 << 16)
+    except (DataError, OSError, UnicodeDecodeError, IndexError):
         return False
-    return False
+    line = head.lstrip().split("\n", 1)[0]
+    return line.startswith("{") and '"captureData"' in line
 
 
 def _name(ref: str | int | None, headers: list[str], key: str) -> str | None:
