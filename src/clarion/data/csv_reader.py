@@ -31,6 +31,7 @@ from clarion.errors import DataError
 
 BOM = b"\xef\xbb\xbf"
 NEWLINE, QUOTE, COMMA = ord("\n"), ord('"'), ord(",")
+MIN_BLOCK_BYTES = 1 << 16  # smallest byte block parsed at once (pandas' per-call cost dominates below)
 PARQUET_MAGIC = b"PAR1"
 
 
@@ -132,12 +133,12 @@ def _record_blocks(handle: Any, chunk_rows: int, *, skip_first_record: bool) -> 
     breaks while its quotes are unbalanced), so records never straddle blocks. Block sizes come from
     the average line length of the first megabyte. A leading UTF-8 byte-order mark is dropped.
     """
-    head = handle.read(1 << 20)
+    head = handle.read(max(MIN_BLOCK_BYTES, 1 << 10) * 16)
     if head.startswith(BOM):
         head = head[len(BOM) :]
     if not head:
         return
-    block_bytes = max(1 << 16, int(len(head) / max(head.count(b"\n"), 1) * chunk_rows))
+    block_bytes = max(MIN_BLOCK_BYTES, int(len(head) / max(head.count(b"\n"), 1) * chunk_rows))
     buffer = head
     line = 1
     if skip_first_record:

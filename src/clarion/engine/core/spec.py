@@ -66,6 +66,8 @@ def bias_only_columns(plan: AnalysisPlan) -> tuple[str, ...] | None:
     roles = header_roles(plan)
     assert roles is not None
     needed = [roles.label, roles.predicted_label, roles.group, *roles.facets]
+    if c.predicted_label_dataset_uri is not None:
+        needed.append(roles.joinsource)  # predicted labels are joined by id
     return tuple(name for name in c.headers if name in needed)
 
 
