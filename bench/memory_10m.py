@@ -1,10 +1,16 @@
-"""Peak memory of a pre-training bias run on a 10-million-row CSV, for several chunk sizes.
+"""Peak memory of a bias run on a 10-million-row CSV: pre-training for several chunk sizes, or post-training
+with the flip test and an in-process model.
 
-Builds bench/.data/adult_10m.csv (UCI Adult resampled with replacement, about 1.2 GB) once, then runs
-``clarion run`` in a child process per chunk size and prints wall time and peak RSS (ru_maxrss of the
-child). Memory should follow the chunk size, not the file size.
+Pre-training (default): builds bench/.data/adult_10000000.csv (UCI Adult resampled with replacement, about
+1.2 GB) once, then runs ``clarion run`` in a child process per chunk size and prints wall time and peak RSS
+(ru_maxrss of the child). Memory should follow the chunk size, not the file size.
 
-    .venv/bin/python bench/memory_10m.py [--rows 10000000] [--chunks 50000 200000 1000000]
+``--post-ft``: the ``post-ft`` case of ``bias_whole_process.py`` at ``--rows`` (Adult label-encoded and
+resampled, StandardScaler + LogisticRegression in process, all 13 post-training metrics including FT) through
+``clarion run``, once per chunk size. FT keeps every row's features, so memory follows the number of distinct
+rows (and, when ties at the k-th distance could swing a vote, the facet-a rows as float64 for scikit-learn).
+
+    .venv/bin/python bench/memory_10m.py [--rows 10000000] [--chunks 50000 200000 1000000] [--post-ft]
 """
 
 from __future__ import annotations
@@ -44,9 +50,20 @@ def make_data(rows: int) -> Path:
     return path
 
 
-def run(data: Path, chunk_rows: int) -> tuple[float, float]:
+def pre_training_config() -> dict:
     config = json.loads((REPO / "examples" / "adult" / "analysis_config.json").read_text())
     config["methods"].pop("report", None)
+    return config
+
+
+def post_training_config(rows: int) -> tuple[Path, dict]:
+    from bias_whole_process import clarion_config, post_case
+
+    job = post_case(rows, True)
+    return Path(job["path"]), clarion_config(job)
+
+
+def run(data: Path, chunk_rows: int, config: dict) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as tmp:
         config_path = Path(tmp) / "analysis_config.json"
         config_path.write_text(json.dumps(config))
@@ -69,12 +86,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--chunks", type=int, nargs="+", default=[50_000, 200_000, 1_000_000])
+    parser.add_argument("--post-ft", action="store_true", help="post-training with FT and an in-process model")
     args = parser.parse_args()
-    data = make_data(args.rows)
+    if args.post_ft:
+        data, config = post_training_config(args.rows)
+    else:
+        data, config = make_data(args.rows), pre_training_config()
     print(f"dataset: {data} ({data.stat().st_size / 2**30:.2f} GiB, {args.rows:,} rows)")
     print(f"{'chunk_rows':>10} {'seconds':>8} {'peak RSS MiB':>13}")
     for chunk_rows in sorted(args.chunks):
-        seconds, peak = run(data, chunk_rows)
+        seconds, peak = run(data, chunk_rows, config)
         print(f"{chunk_rows:>10,} {seconds:>8.1f} {peak:>13.0f}")
 
 
