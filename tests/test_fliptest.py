@@ -17,7 +17,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 
 from clarion.bias import BiasColumns, FlipTestData, flip_test
-from clarion.bias.fliptest import _votes, flip_test_for_facet, group_rows
+from clarion.bias.fliptest import flip_test_for_facet, group_rows
+from clarion.bias.neighbours import votes
 
 ADULT = Path(__file__).resolve().parents[1] / "datasets" / "adult" / "adult.data"
 HEADERS = [
@@ -126,7 +127,7 @@ def test_only_mixed_labels_at_the_kth_distance_make_the_vote_ambiguous(random_la
     codes, first = group_rows([x[a, 0], x[a, 1]], int(a.sum()))
     count = np.bincount(codes).astype(float)
     pos = np.bincount(codes, weights=(df["p"].to_numpy()[a] == 1)).astype(float)
-    _, ambiguous = _votes(x[a][first], count, pos, np.unique(x[~a], axis=0), 5, np.zeros(9), squared=False)
+    _, ambiguous = votes(x[a][first], count, pos, np.unique(x[~a], axis=0), 5, np.zeros(9), squared=False)
     assert ambiguous.any() == random_labels
 
 
