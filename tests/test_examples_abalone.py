@@ -65,6 +65,17 @@ def test_served_model_answers_what_the_model_predicts(abalone):
     np.testing.assert_allclose(summary["served_predictions"], model.predict(test[FEATURES].head(3)), rtol=1e-12)
 
 
+def test_bare_feature_names_option_serves_the_blogs_plotting_code(abalone, tmp_path):
+    out, summary, baseline = tmp_path / "bare", abalone[1], abalone[4]
+    bare = run_example("abalone", out, "--rows", str(ROWS), "--bare-feature-names")
+    assert bare["out_csv_columns"] == FEATURES
+    assert summary["out_csv_columns"] == [f"{f}_label0" for f in FEATURES]
+    local = pd.read_csv(out / "explanations_shap" / "out.csv")
+    row = local.iloc[10][baseline.columns]  # the blog's `local_explanations_out.iloc[100][baseline.columns]`
+    default = pd.read_csv(abalone[0] / "explanations_shap" / "out.csv")
+    np.testing.assert_array_equal(row.to_numpy(), default.iloc[10].to_numpy())  # same run, same seed
+
+
 def test_no_server_is_left_running(abalone):
     out, summary = abalone[0], abalone[1]
     assert not process_alive(summary["server_pid"])

@@ -23,10 +23,12 @@ PRE = {"CDDL", "CI", "DPL", "JS", "KL", "KS", "LP", "TVD"}
 POST = {"AD", "CDDPL", "DAR", "DCA", "DCR", "DI", "DPPL", "DRR", "FT", "GE", "RD", "SD", "TE"}
 
 
-@pytest.fixture(scope="module")
-def adult(tmp_path_factory):
+@pytest.fixture(scope="module", params=["application/jsonlines", "text/csv"])
+def adult(request, tmp_path_factory):
     out = tmp_path_factory.mktemp("adult_byoc")
-    summary = run_example("adult_byoc", out, "--rows", str(ROWS), "--num-samples", "12")
+    summary = run_example(
+        "adult_byoc", out, "--rows", str(ROWS), "--num-samples", "12", "--content-type", request.param
+    )
     model = joblib.load(out / "model.joblib")
     test = pd.read_csv(out / "test.csv", header=None, names=HEADERS)
     return out, summary, model, test
@@ -63,14 +65,19 @@ def test_configs_follow_the_notebook(adult):
     assert bias["facet"] == [{"name_or_index": "Sex", "value_or_threshold": [0]}]
     assert bias["group_variable"] == "Age"
     assert bias["probability_threshold"] == 0.4
-    # "all", as the SDK writes it: the full list of metric codes
-    assert set(bias["methods"]["pre_training_bias"]["methods"]) == PRE
-    assert set(bias["methods"]["post_training_bias"]["methods"]) == POST
+    # "all", as the SDK writes it
+    assert bias["methods"]["pre_training_bias"]["methods"] == "all"
+    assert bias["methods"]["post_training_bias"]["methods"] == "all"
     predictor = bias["predictor"]
     assert predictor["endpoint_url"] == adult[1]["endpoint"]
-    assert predictor["content_type"] == predictor["accept_type"] == "application/jsonlines"
-    assert predictor["content_template"] == '{"features":$features}'
-    assert (predictor["label"], predictor["probability"]) == ("predicted_label", "score")
+    content_type = adult[1]["content_type"]
+    assert predictor["content_type"] == predictor["accept_type"] == content_type
+    assert "label" not in predictor  # the notebook's ModelPredictedLabelConfig names no label
+    if content_type == "application/jsonlines":
+        assert predictor["content_template"] == '{"features":$features}'
+        assert predictor["probability"] == "score"
+    else:
+        assert "content_template" not in predictor and predictor["probability"] == 0
     shap = json.loads((out / "explainability" / "analysis_config.json").read_text())["methods"]["shap"]
     means = adult[3][FEATURES].mean().to_numpy()
     np.testing.assert_allclose(shap["baseline"], [means], rtol=1e-12)
@@ -85,15 +92,20 @@ def test_bias_metrics_equal_pandas_on_the_served_predictions(adult):
     y = (test["Target"] == 1).to_numpy()
     assert pre["CI"] == pytest.approx(((~d).sum() - d.sum()) / len(d), abs=1e-12)
     assert pre["DPL"] == pytest.approx(y[~d].mean() - y[d].mean(), abs=1e-12)
-    # The config reads label "predicted_label" from the endpoint; Clarify's bias metrics use that label (the
-    # score and probability_threshold serve explainability), and clarion serve labels a score s as s > 0.5.
+    # No label in the config: the endpoint's score is cut at probability_threshold 0.4 (score > 0.4 is positive).
     score = model.predict_proba(test[FEATURES])[:, 1]
-    predicted = score > 0.5
+    predicted = score > 0.4
+    assert predicted.sum() > (score > 0.5).sum()  # the threshold changes the predicted labels here
     qa, qd = predicted[~d].mean(), predicted[d].mean()
     assert post["DPPL"] == pytest.approx(qa - qd, abs=1e-12)
     assert post["DI"] == pytest.approx(qd / qa, abs=1e-12)
     correct = predicted == y
     assert post["AD"] == pytest.approx(correct[~d].mean() - correct[d].mean(), abs=1e-12)
+
+
+def test_the_report_says_the_threshold(adult):
+    html = (adult[0] / "bias" / "report.html").read_text(encoding="utf-8")
+    assert "Predicted label = the model&#39;s score &gt; 0.4 (probability_threshold)." in html
 
 
 def test_local_shap_values_add_up_to_the_score(adult):

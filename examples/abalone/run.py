@@ -1,6 +1,6 @@
 """The AWS blog workflow "Explain a scikit-learn pipeline with SageMaker Clarify" on Abalone, run locally.
 
-    python examples/abalone/run.py [--rows N] [--num-samples S] [--output DIR]
+    python examples/abalone/run.py [--rows N] [--num-samples S] [--output DIR] [--bare-feature-names]
 
 Chain: train (OneHotEncoder on Sex + numeric passthrough -> RandomForestRegressor) -> save the model (joblib)
 -> write analysis_config.json with `clarion config` -> explain with SHAP against a shadow endpoint
@@ -66,8 +66,9 @@ def baseline_row(frame: pd.DataFrame) -> list[object]:
     return [frame["Sex"].mode().iloc[0], *(float(frame[c].median()) for c in FEATURES[1:])]
 
 
-def write_config(out: Path, model: Path, baseline: Path, num_samples: int) -> Path:
-    """analysis_config.json written by the `clarion config` command, as the blog's config function does."""
+def write_config(out: Path, model: Path, baseline: Path, num_samples: int, bare_names: bool = False) -> Path:
+    """analysis_config.json written by the `clarion config` command, as the blog's config function does;
+    ``bare_names`` asks for out.csv columns named by the bare feature names, as Clarify's older releases wrote."""
     target = out / "analysis_config.json"
     command = [
         sys.executable, "-m", "clarion.cli", "config",
@@ -77,7 +78,7 @@ def write_config(out: Path, model: Path, baseline: Path, num_samples: int) -> Pa
         "--model", str(model), "--shadow", "--content-type", "text/csv", "--accept-type", "text/csv",
         "--report-name", "report", "--title", "Abalone SHAP report",
         "--output", str(target),
-    ]  # fmt: skip
+    ] + (["--bare-feature-names"] if bare_names else [])  # fmt: skip
     subprocess.run(command, check=True)
     return target
 
@@ -97,7 +98,7 @@ def serve_and_call(model: Path, rows: pd.DataFrame) -> tuple[list[float], int]:
 
 
 def local_shap(out: Path) -> pd.DataFrame:
-    """explanations_shap/out.csv with bare feature names (the `_label0` suffix stripped)."""
+    """explanations_shap/out.csv with bare feature names (the `_label0` suffix stripped when present)."""
     frame = pd.read_csv(out / "explanations_shap" / "out.csv")
     frame.columns = frame.columns.str.removesuffix("_label0")
     return frame
@@ -127,7 +128,7 @@ def plot_local_shap(shap_values: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def run(rows: int | None, output: Path, num_samples: int = 20) -> dict[str, object]:
+def run(rows: int | None, output: Path, num_samples: int = 20, bare_names: bool = False) -> dict[str, object]:
     """The whole chain; returns (and writes as summary.json) what it produced."""
     output.mkdir(parents=True, exist_ok=True)
     train_rows, test_rows = split(load_abalone(), rows)
@@ -139,7 +140,7 @@ def run(rows: int | None, output: Path, num_samples: int = 20) -> dict[str, obje
     baseline = output / "baseline.csv"
     pd.DataFrame([baseline_row(train_rows)]).to_csv(baseline, header=False, index=False)
 
-    config = write_config(output, model, baseline, num_samples)
+    config = write_config(output, model, baseline, num_samples, bare_names)
     analysis = clarion.run_analysis(str(config), data_uri=str(test_csv), output_dir=output, quiet=True)
     scores, server_pid = serve_and_call(model, test_rows.head(3))
     plot = plot_local_shap(local_shap(output), output / "shap_local.png")
@@ -152,6 +153,7 @@ def run(rows: int | None, output: Path, num_samples: int = 20) -> dict[str, obje
         "served_predictions": scores,
         "server_pid": server_pid,
         "plot": str(plot),
+        "out_csv_columns": list(pd.read_csv(output / "explanations_shap" / "out.csv", nrows=0).columns),
     }
     (output / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return summary
@@ -162,9 +164,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=None, help="explain at most N test rows (default: all 835)")
     parser.add_argument("--num-samples", type=int, default=20, help="SHAP coalitions per row (blog: 20)")
     parser.add_argument("--output", type=Path, default=ROOT / "out" / "abalone")
+    parser.add_argument(
+        "--bare-feature-names", action="store_true",
+        help="name out.csv columns by the bare feature names, as Clarify's older releases (and the blog's code) did",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     try:
-        summary = run(args.rows, args.output, args.num_samples)
+        summary = run(args.rows, args.output, args.num_samples, args.bare_feature_names)
     except clarion.ClarionError as exc:
         print(f"abalone example: {exc}", file=sys.stderr)
         return 1

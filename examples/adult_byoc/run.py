@@ -1,11 +1,13 @@
 """The bring-your-own-container Clarify notebook on UCI Adult, run locally with clarion.
 
-    python examples/adult_byoc/run.py [--rows N] [--num-samples S] [--output DIR]
+    python examples/adult_byoc/run.py [--rows N] [--num-samples S] [--output DIR] [--content-type TYPE]
 
 Chain: label-encode Adult (14 features + Target) -> train LogisticRegression -> serve it with `clarion serve`
-on a free 127.0.0.1 port (the container contract: JSON Lines in, {"predicted_label", "score"} out) ->
-with the Python API (`import clarion as clarify`): run_bias (pre- and post-training, all metrics) and
-run_explainability (SHAP, baseline = mean of the test features) against that endpoint -> `clarion card`.
+on a free 127.0.0.1 port (the container contract: JSON Lines in and {"predicted_label", "score"} out, or CSV
+in and a bare score out) -> with the Python API (`import clarion as clarify`), as the notebook:
+ModelPredictedLabelConfig(probability=..., probability_threshold=0.4) with no label, run_bias (pre- and
+post-training, all metrics; predicted label = score > 0.4) and run_explainability (SHAP, baseline = mean of
+the test features) against that endpoint -> `clarion card`.
 The server is always stopped at the end, also on error.
 
 Writes into DIR (default out/adult): train.csv, test.csv, model.joblib, bias/ and explainability/ (each with
@@ -40,6 +42,7 @@ HEADERS = [
 LABEL = "Target"
 FEATURES = HEADERS[:-1]
 PROBABILITY_THRESHOLD = 0.4
+CONTENT_TYPES = ("application/jsonlines", "text/csv")
 SEED = 42
 
 
@@ -75,18 +78,34 @@ def serve_command(model: Path) -> list[str]:
     return [sys.executable, "-m", "clarion.cli", "serve", str(model), "--port", "{port}", "--host", "127.0.0.1"]
 
 
-def analyse(endpoint_url: str, test_csv: Path, baseline: list[float], out: Path, num_samples: int) -> None:
-    """The notebook's two Clarify jobs, through the sagemaker.clarify-style API, against ``endpoint_url``."""
-    processor = clarify.SageMakerClarifyProcessor(role="unused", instance_count=1, instance_type="local", quiet=True)
+def model_configs(
+    endpoint_url: str, content_type: str
+) -> tuple[clarify.ModelConfig, clarify.ModelPredictedLabelConfig]:
+    """The notebook's ModelConfig and ModelPredictedLabelConfig for ``content_type``: the endpoint answers a score
+    (a bare number for text/csv, ``{"score": ...}`` for JSON Lines); no ``label``, so the bias metrics cut the
+    score at ``probability_threshold`` 0.4."""
+    if content_type == "text/csv":
+        model_config = clarify.ModelConfig(accept_type="text/csv", content_type="text/csv", endpoint_url=endpoint_url)
+        return model_config, clarify.ModelPredictedLabelConfig(
+            probability=0, probability_threshold=PROBABILITY_THRESHOLD
+        )
     model_config = clarify.ModelConfig(
         accept_type="application/jsonlines",
         content_type="application/jsonlines",
         content_template='{"features":$features}',
         endpoint_url=endpoint_url,
     )
-    predictions_config = clarify.ModelPredictedLabelConfig(
-        label="predicted_label", probability="score", probability_threshold=PROBABILITY_THRESHOLD
+    return model_config, clarify.ModelPredictedLabelConfig(
+        probability="score", probability_threshold=PROBABILITY_THRESHOLD
     )
+
+
+def analyse(
+    endpoint_url: str, test_csv: Path, baseline: list[float], out: Path, num_samples: int, content_type: str
+) -> None:
+    """The notebook's two Clarify jobs, through the sagemaker.clarify-style API, against ``endpoint_url``."""
+    processor = clarify.SageMakerClarifyProcessor(role="unused", instance_count=1, instance_type="local", quiet=True)
+    model_config, predictions_config = model_configs(endpoint_url, content_type)
 
     bias_data = clarify.DataConfig(
         s3_data_input_path=str(test_csv), s3_output_path=str(out / "bias"), label=LABEL, headers=HEADERS,
@@ -109,7 +128,7 @@ def analyse(endpoint_url: str, test_csv: Path, baseline: list[float], out: Path,
     )
     processor.run_explainability(
         data_config=explain_data, model_config=model_config, explainability_config=shap_config,
-        model_scores="score",
+        model_scores=predictions_config.probability,
     )  # fmt: skip
 
 
@@ -121,7 +140,9 @@ def write_cards(out: Path) -> None:
         )
 
 
-def run(rows: int | None, output: Path, num_samples: int = 15) -> dict[str, object]:
+def run(
+    rows: int | None, output: Path, num_samples: int = 15, content_type: str = "application/jsonlines"
+) -> dict[str, object]:
     """The whole chain; returns (and writes as summary.json) what it produced."""
     output.mkdir(parents=True, exist_ok=True)
     train, test = label_encode(read_adult(TRAIN), read_adult(TEST))
@@ -139,7 +160,7 @@ def run(rows: int | None, output: Path, num_samples: int = 15) -> dict[str, obje
     try:
         url = endpoint.start()
         server_pid = endpoint.process.pid if endpoint.process is not None else None
-        analyse(url, test_csv, baseline, output, num_samples)
+        analyse(url, test_csv, baseline, output, num_samples, content_type)
     finally:
         endpoint.stop()
     write_cards(output)
@@ -151,6 +172,8 @@ def run(rows: int | None, output: Path, num_samples: int = 15) -> dict[str, obje
         "server_pid": server_pid,
         "baseline": baseline,
         "num_samples": num_samples,
+        "content_type": content_type,
+        "probability_threshold": PROBABILITY_THRESHOLD,
     }
     (output / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return summary
@@ -161,9 +184,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=None, help="analyse the first N test rows (default: all 15,060)")
     parser.add_argument("--num-samples", type=int, default=15, help="SHAP coalitions per row (notebook: 15)")
     parser.add_argument("--output", type=Path, default=ROOT / "out" / "adult")
+    parser.add_argument(
+        "--content-type", choices=CONTENT_TYPES, default="application/jsonlines",
+        help="how the endpoint is called: JSON Lines (answers {\"score\": s}) or CSV (answers a bare score)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     try:
-        summary = run(args.rows, args.output, args.num_samples)
+        summary = run(args.rows, args.output, args.num_samples, args.content_type)
     except clarify.ClarionError as exc:
         print(f"adult_byoc example: {exc}", file=sys.stderr)
         return 1
@@ -171,7 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     post = bias["post_training_bias_metrics"]["facets"]["Sex"][0]["metrics"]
     shown = {m["name"]: m["value"] for m in post if m["name"] in ("DPPL", "DI")}
     print(f"Analysed {summary['test_rows']} test rows against {summary['endpoint']} (now stopped)")
-    print(f"Sex = Female vs Male: DPPL {shown.get('DPPL')}, DI {shown.get('DI')}")
+    cut = f"predicted label = score > {PROBABILITY_THRESHOLD}"
+    print(f"Sex = Female vs Male ({cut}): DPPL {shown.get('DPPL')}, DI {shown.get('DI')}")
     print(f"Reports: {args.output}/bias/report.html, {args.output}/explainability/report.html")
     return 0
 

@@ -122,6 +122,9 @@ def config(
         bool, typer.Option("--save-local-shap-values/--no-save-local-shap-values", help="Write out.csv")
     ] = True,
     seed: Annotated[int | None, typer.Option(help="SHAP random seed")] = None,
+    bare_feature_names: Annotated[
+        bool, typer.Option(help="out.csv columns named by bare feature names (one-output models), as older Clarify")
+    ] = False,
     model: Annotated[str | None, typer.Option(help="Model file (predictor.model_uri)")] = None,
     shadow: Annotated[bool, typer.Option(help="Serve --model with clarion serve during the run")] = False,
     endpoint_url: Annotated[str | None, typer.Option(help="URL of a running model server")] = None,
@@ -158,6 +161,7 @@ def config(
         probability=int(probability) if probability is not None and probability.isdigit() else probability,
         report_name=report_name,
         report_title=title,
+        bare_feature_names=bare_feature_names,
     )
     text = write_config(build_shap_config(request), output)
     if output is None:

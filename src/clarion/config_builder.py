@@ -54,6 +54,7 @@ class ShapConfigRequest:
     probability: str | int | None = None
     report_name: str | None = None
     report_title: str | None = None
+    bare_feature_names: bool = False
 
 
 def parse_headers(text: str) -> tuple[str, ...]:
@@ -146,6 +147,8 @@ def build_shap_config(request: ShapConfigRequest) -> dict[str, Any]:
     shap["save_local_shap_values"] = request.save_local_shap_values
     if request.seed is not None:
         shap["seed"] = request.seed
+    if request.bare_feature_names:
+        shap["bare_feature_names"] = True
     methods: dict[str, Any] = {"shap": shap}
     if request.report_name is not None or request.report_title is not None:
         report: dict[str, Any] = {"name": request.report_name or "report"}

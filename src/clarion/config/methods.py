@@ -125,6 +125,9 @@ class ShapConfig(ClosedModel):
     image_config: ImageConfig | None = None
     # clarion's own key: add coalitions per row until every feature's standard error is at most this
     target_stderr: StrictNumber | None = None
+    # clarion's own key: out.csv columns named by the bare feature name (single-output models), as Clarify's
+    # older releases wrote them, instead of <feature>_<label>
+    bare_feature_names: StrictBool = False
 
     @model_validator(mode="after")
     def _exclusive(self) -> ShapConfig:

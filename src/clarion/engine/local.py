@@ -141,7 +141,9 @@ class LocalRunner:
     def save_local_values(self, parts: list[ShapPart], values: ShapResult, output: Path) -> None:
         joins = [p.joinsource for p in parts if p.joinsource is not None]
         joinsource = pd.concat(joins, ignore_index=True) if joins else None
-        write_local_values_csv(output / layout.LOCAL_SHAP_CSV, values, joinsource)
+        shap = self.plan.config.methods.shap
+        bare = shap is not None and shap.bare_feature_names
+        write_local_values_csv(output / layout.LOCAL_SHAP_CSV, values, joinsource, bare=bare)
 
     def _model(self) -> Predictor:
         assert self.predictor is not None, "the plan needs a model"

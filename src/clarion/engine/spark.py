@@ -139,10 +139,11 @@ class SparkRunner(SparkTasks):
         return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0].reset_index(drop=True)
 
     def save_local_values(self, parts: list[ShapPart], values: ShapResult, output: Path) -> None:
-        write_part_files(output / layout.SHAP_DIR, parts)
+        shap = self.plan.config.methods.shap
+        write_part_files(output / layout.SHAP_DIR, parts, bare=shap is not None and shap.bare_feature_names)
 
 
-def write_part_files(directory: Path, parts: list[ShapPart]) -> list[Path]:
+def write_part_files(directory: Path, parts: list[ShapPart], *, bare: bool = False) -> list[Path]:
     """One CSV per Spark partition, ``part-<number:05d>-<run id>.csv``, numbered and ordered by dataset position."""
     run_id = uuid.uuid4()
     by_partition: dict[int, list[ShapPart]] = {}
@@ -150,7 +151,7 @@ def write_part_files(directory: Path, parts: list[ShapPart]) -> list[Path]:
         by_partition.setdefault(part.partition, []).append(part)
     written = []
     for number, (_, group) in enumerate(sorted(by_partition.items(), key=lambda item: item[1][0].position)):
-        frames = [local_values_frame(p.result, p.joinsource) for p in group]
+        frames = [local_values_frame(p.result, p.joinsource, bare=bare) for p in group]
         table = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
         path = directory / f"part-{number:05d}-{run_id}.csv"
         written.append(write_with(path, lambda handle, table=table: table.to_csv(handle, index=False)))

@@ -15,7 +15,9 @@ Shapes verified against CLARIFY_OUTPUTS.md (1b, 2) and the developer guide's exa
   output-major (all features of the first output, then the next), a header row, one row per input
   record in input order and no index column; the join-source column comes first when
   ``joinsource_name_or_index`` is configured. For the blog-era code that reads bare feature names,
-  strip the ``_<label>`` suffix (with one output: ``df.columns.str.removesuffix("_label0")``).
+  strip the ``_<label>`` suffix (with one output: ``df.columns.str.removesuffix("_label0")``), or set
+  clarion's ``methods.shap.bare_feature_names`` to write bare names for a single-output model, as Clarify's
+  older releases did.
 - PDP: ``pdp_section`` in ``clarion.explain.pdp``.
 """
 
@@ -28,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from clarion.data.atomic import write_with
+from clarion.errors import ConfigError
 from clarion.explain.aggregate import AggMethod, aggregate, aggregate_stderr
 from clarion.explain.kernel_shap import ShapResult
 
@@ -54,17 +57,25 @@ def kernel_shap_section(result: ShapResult, agg_method: AggMethod = "mean_abs") 
 
 
 def local_value_columns(
-    feature_names: tuple[str, ...] | list[str], output_names: tuple[str, ...] | list[str]
+    feature_names: tuple[str, ...] | list[str], output_names: tuple[str, ...] | list[str], *, bare: bool = False
 ) -> list[str]:
-    """``<feature>_<label>`` for every output (outer) and feature (inner)."""
+    """``<feature>_<label>`` for every output (outer) and feature (inner); with ``bare`` (one output only), the
+    feature names themselves."""
+    if bare:
+        if len(output_names) != 1:
+            raise ConfigError(
+                f"methods.shap.bare_feature_names: bare feature names in out.csv need a model with one output; "
+                f"this one has {len(output_names)} ({', '.join(map(str, output_names))})"
+            )
+        return list(feature_names)
     return [f"{f}_{label}" for label in output_names for f in feature_names]
 
 
-def local_values_frame(result: ShapResult, joinsource: pd.Series | None = None) -> pd.DataFrame:
+def local_values_frame(result: ShapResult, joinsource: pd.Series | None = None, *, bare: bool = False) -> pd.DataFrame:
     """out.csv as a DataFrame: the join-source column (when given, under its name) then the local values."""
     n, m, k = result.values.shape
     flat = result.values.transpose(0, 2, 1).reshape(n, k * m)  # output-major, then feature
-    frame = pd.DataFrame(flat, columns=local_value_columns(result.feature_names, result.output_names))
+    frame = pd.DataFrame(flat, columns=local_value_columns(result.feature_names, result.output_names, bare=bare))
     if joinsource is not None:
         if len(joinsource) != n:
             raise ValueError(f"joinsource has {len(joinsource)} values for {n} rows")
@@ -72,7 +83,9 @@ def local_values_frame(result: ShapResult, joinsource: pd.Series | None = None) 
     return frame
 
 
-def write_local_values_csv(path: str | Path, result: ShapResult, joinsource: pd.Series | None = None) -> Path:
+def write_local_values_csv(
+    path: str | Path, result: ShapResult, joinsource: pd.Series | None = None, *, bare: bool = False
+) -> Path:
     """Write explanations_shap/out.csv atomically (temp file in the same directory, then rename)."""
-    frame = local_values_frame(result, joinsource)
+    frame = local_values_frame(result, joinsource, bare=bare)
     return write_with(path, lambda handle: frame.to_csv(handle, index=False))

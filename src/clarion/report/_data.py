@@ -56,6 +56,7 @@ class BiasSection:
     label: str
     positive_label: str
     entries: tuple[FacetEntry, ...]
+    predictions: str = ""  # post-training: where the predicted labels came from (e.g. the score cut)
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,7 @@ def load_report_data(output_dir: str | Path, setup: Mapping[str, Any] | None = N
     if setup is None:
         setup = _read_setup_file(root / layout.CONFIG_FILE)
     return ReportData(
-        bias=parse_bias(analysis),
+        bias=tuple(_with_predictions(s, setup or {}) for s in parse_bias(analysis)),
         shap=shap,
         pdp=parse_pdp(analysis.pdp),
         local=_read_local_shap(root / layout.LOCAL_SHAP_CSV, shap),
@@ -175,6 +176,32 @@ def parse_bias(analysis: Analysis) -> tuple[BiasSection, ...]:
         )
         sections.append(BiasSection(stage, label, positive_text, tuple(entries)))
     return tuple(sections)
+
+
+def prediction_rule(config: Mapping[str, Any]) -> str:
+    """How the run's config makes predicted labels, in words ("" when the config does not say).
+
+    A predicted-label column or dataset is read as given; a model's ``predictor.label`` is used as is;
+    otherwise the model's score is cut at ``probability_threshold`` (0.5 when absent): score > t is positive.
+    """
+    if config.get("predicted_label_dataset_uri") is not None:
+        return "Predicted labels are read from the predicted-label dataset."
+    if config.get("predicted_label") is not None:
+        return f"Predicted labels are read from column {config['predicted_label']}."
+    predictor = _mapping(config.get("predictor"))
+    if not predictor:
+        return ""
+    if predictor.get("label") is not None:
+        return f"Predicted labels are the model's label ({predictor['label']})."
+    threshold = config.get("probability_threshold")
+    source = "probability_threshold" if threshold is not None else "the default probability_threshold"
+    return f"Predicted label = the model's score > {0.5 if threshold is None else threshold} ({source})."
+
+
+def _with_predictions(section: BiasSection, config: Mapping[str, Any]) -> BiasSection:
+    if section.stage != "post_training":
+        return section
+    return BiasSection(section.stage, section.label, section.positive_label, section.entries, prediction_rule(config))
 
 
 def parse_kernel_shap(kernel_shap: Mapping[str, LabelShap]) -> tuple[GlobalShap, ...]:
