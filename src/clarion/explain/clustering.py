@@ -17,7 +17,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
-from sklearn.cluster import KMeans
 
 GAMMA = 0.5
 MAX_CLUSTERS = 12
@@ -59,6 +58,8 @@ def cluster_rows(frame: pd.DataFrame, k: int, rng: np.random.Generator) -> Clust
     z, codes, _, _ = _encode(frame)
     k = max(1, min(k, len(frame)))
     if codes.shape[1] == 0:
+        from sklearn.cluster import KMeans  # here, not at the top: every run imports this module, few cluster
+
         km = KMeans(n_clusters=k, n_init=4, random_state=int(rng.integers(2**31 - 1))).fit(z)
         return Clustering(labels=km.labels_, cost=float(km.inertia_))
     return kprototypes(z, codes, k, rng)
