@@ -26,7 +26,7 @@ ROWS = 800
 @pytest.fixture(scope="module")
 def example(tmp_path_factory):
     out = tmp_path_factory.mktemp("monitoring")
-    summary = run_example("monitoring", out, "--rows", str(ROWS), "--num-samples", "16")
+    summary = run_example("monitoring", out, "--rows", str(ROWS), "--num-samples", "32")
     return out, summary, joblib.load(out / "model.joblib")
 
 
