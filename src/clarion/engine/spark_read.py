@@ -34,9 +34,10 @@ from urllib.parse import unquote, urlparse
 import pandas as pd
 from pyspark.sql import functions as F
 
-from clarion.data.csv_reader import is_number, parse_csv_block
+from clarion.data.csv_reader import csv_layout, is_number, parse_csv_block
 from clarion.data.json_reader import json_columns, records_to_frame
 from clarion.data.options import ReadOptions
+from clarion.data.parquet_reader import parquet_names
 from clarion.engine.core import read_options
 from clarion.engine.plan import AnalysisPlan
 from clarion.engine.spark_session import executor_errors, run_job
@@ -121,7 +122,7 @@ def _names_from_first_line(spark: SparkSession, first_file: str) -> tuple[str, .
     )
     if not lines:
         raise DataError(f"{first_file}: the dataset is empty")
-    fields = next(csv.reader([lines[0]["value"]]))
+    fields = next(csv.reader([lines[0]["value"].lstrip("\ufeff")]))
     if all(is_number(f) for f in fields):
         return tuple(f"column_{i}" for i in range(len(fields)))
     return tuple(f.strip() for f in fields)
@@ -185,10 +186,20 @@ class _TextSplits:
         return lines
 
     def _is_header(self, line: str) -> bool:
-        fields = next(csv.reader([line]))
-        if self.scan.options.headers:
-            return [f.strip() for f in fields] == list(self.scan.options.headers)
-        return not all(is_number(f) for f in fields)
+        """The local reader's rule (BOM, case); a permuted header row is refused: splits are read by position."""
+        fields = next(csv.reader([line.lstrip("\ufeff")]))
+        headers = self.scan.options.headers
+        if not headers:
+            return not all(is_number(f) for f in fields)
+        if len(fields) != len(headers):
+            return False  # a data row with a wrong field count: the parser names its line
+        layout = csv_layout(fields, headers, "dataset")
+        if layout.has_header_row and layout.names != list(headers):
+            raise DataError(
+                f"the header row {fields} lists the columns in another order than headers {list(headers)}; "
+                "the Spark engine reads columns by position: reorder the file's columns or use the local engine"
+            )
+        return layout.has_header_row
 
 
 def _count_split_rows(batches: Iterator[pd.DataFrame], scan: SourceScan) -> Iterator[pd.DataFrame]:
@@ -247,13 +258,9 @@ def _parse_lines(lines: list[str], scan: SourceScan, file: str, block: int, done
 def _parquet_chunk(run: pd.DataFrame, scan: SourceScan, file: str) -> pd.DataFrame:
     chunk = run.drop(columns=[FILE_COLUMN, BLOCK_COLUMN]).reset_index(drop=True)
     headers = scan.options.headers
-    if headers:
-        if len(headers) != chunk.shape[1]:
-            raise DataError(
-                f"{file}: headers in config do not match the number of columns in the dataset "
-                f"({len(headers)} headers, {chunk.shape[1]} columns)"
-            )
-        chunk.columns = list(headers)
+    names = parquet_names(list(chunk.columns), headers, file)
+    if names is not None and headers:
+        chunk = chunk.rename(columns=dict(zip(chunk.columns, names, strict=True)))[list(headers)]
     return chunk
 
 
