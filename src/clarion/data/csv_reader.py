@@ -79,8 +79,10 @@ def csv_layout(first_fields: Sequence[str], headers: Sequence[str] | None, file_
     if len(fields) == len(headers) and sorted(folded) == sorted(by_folded) and len(set(folded)) == len(folded):
         names = [by_folded[f] for f in folded]
         return CsvLayout(names, has_header_row=True, order=None if names == headers else headers)
+    # A first record most of whose fields are column names (more than half, and at least two) is a header row
+    # that disagrees with the config; a data row may hold one value that happens to equal a column name.
     named = sum(f in by_folded for f in folded)
-    if named and named * 2 >= len(fields) and not all(is_number(f) for f in fields):
+    if named >= 2 and named * 2 > len(fields) and not all(is_number(f) for f in fields):
         raise DataError(
             f"{file_name}:1: the header row {list(first_fields)} does not match headers in the config {headers}"
         )
