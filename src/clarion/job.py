@@ -18,6 +18,7 @@ from pathlib import Path
 from clarion.data.atomic import write_text_atomic
 from clarion.errors import ClarionError
 from clarion.predictors.trust import code_allowed_by_env, refuse_code
+from clarion.results import layout
 
 SUCCESS_MESSAGE = "Completed: clarion analysis ran successfully"
 
@@ -26,7 +27,7 @@ def job_paths(root: Path) -> tuple[Path, Path, Path, Path]:
     """(config file, data directory, output directory, failure message file) under ``root``."""
     processing = root / "processing"
     return (
-        processing / "input" / "config" / "analysis_config.json",
+        processing / "input" / "config" / layout.CONFIG_FILE,
         processing / "input" / "data",
         processing / "output",
         root / "output" / "message",

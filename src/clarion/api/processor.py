@@ -36,7 +36,7 @@ from clarion.results import layout
 from clarion.results.store import location
 
 Engine = Literal["local", "spark"]
-CONFIG_FILE = "analysis_config.json"
+CONFIG_FILE = layout.CONFIG_FILE
 
 
 def _engine_runner() -> Callable[..., dict[str, Any]]:

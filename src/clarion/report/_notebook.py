@@ -14,6 +14,7 @@ from nbformat import v4
 from clarion.report import _charts
 from clarion.report._data import ReportData
 from clarion.results import catalogue as _catalogue
+from clarion.results import layout
 from clarion.results.escape import markdown_text
 
 SETUP = """\
@@ -26,7 +27,7 @@ from IPython.display import display
 
 pd.set_option("display.max_colwidth", None)
 pd.set_option("display.max_rows", 500)
-analysis = json.loads(Path("analysis.json").read_text(encoding="utf-8"))
+analysis = json.loads(Path("__ANALYSIS_FILE__").read_text(encoding="utf-8"))
 explanations = analysis.get("explanations", {})"""
 
 BIAS = """\
@@ -67,7 +68,7 @@ for label, body in explanations["kernel_shap"].items():
         display(shap_chart(features, [values[f] for f in features], stderr, f"Global SHAP values · {label}"))"""
 
 LOCAL = """\
-local = pd.read_csv("explanations_shap/out.csv")
+local = pd.read_csv("__LOCAL_SHAP_CSV__")
 labels = list(explanations.get("kernel_shap", {})) or sorted({c.rsplit("_", 1)[1] for c in local.columns if "_" in c})
 suffixes = sorted(labels, key=len, reverse=True)
 label_of = {c: next((lab for lab in suffixes if c.endswith("_" + lab) and len(c) > len(lab) + 1), None)
@@ -94,7 +95,7 @@ for item in explanations["pdp"]:
                       item.get("label_headers", []), item.get("data_distribution", [])))"""
 
 TEXT = """\
-records = [json.loads(line) for line in Path("explanations_shap/out.jsonl").read_text(encoding="utf-8").splitlines()
+records = [json.loads(line) for line in Path("__LOCAL_SHAP_JSONL__").read_text(encoding="utf-8").splitlines()
            if line.strip()][:6]
 for n, record in enumerate(records, start=1):
     for expl in record.get("explanations", []):
@@ -106,6 +107,17 @@ for n, record in enumerate(records, start=1):
         print(f"{record.get('join_source_value', f'record {n}')} · {expl['feature_name']}")
         display(units.sort_values("start").style.background_gradient(cmap="RdBu", vmin=-peak, vmax=peak,
                                                                    subset=["attribution"]))"""
+
+
+def _with_layout(code: str) -> str:
+    """The cell's code with the output layout's file names in place of their placeholders."""
+    for placeholder, name in (
+        ("__ANALYSIS_FILE__", layout.ANALYSIS_FILE),
+        ("__LOCAL_SHAP_CSV__", layout.LOCAL_SHAP_CSV),
+        ("__LOCAL_SHAP_JSONL__", layout.LOCAL_SHAP_JSONL),
+    ):
+        code = code.replace(placeholder, name)
+    return code
 
 
 def _module_source(module: object) -> str:
@@ -129,7 +141,7 @@ def build_notebook(data: ReportData, title: str) -> nbformat.NotebookNode:
             "for most differences (|CI| ≤ 0.5, |TE| ≤ 0.5), ≤ 0.1 for divergences (JS ≤ 0.05)."
         ),
         helpers,
-        v4.new_code_cell(SETUP),
+        v4.new_code_cell(_with_layout(SETUP)),
     ]
     titles = {"pre_training": "Pre-training bias", "post_training": "Post-training bias"}
     for section in data.bias:
@@ -138,11 +150,11 @@ def build_notebook(data: ReportData, title: str) -> nbformat.NotebookNode:
     if data.shap:
         cells += [v4.new_markdown_cell("## Feature importance (Kernel SHAP)"), v4.new_code_cell(SHAP)]
     if data.local:
-        cells += [v4.new_markdown_cell("## Local explanations"), v4.new_code_cell(LOCAL)]
+        cells += [v4.new_markdown_cell("## Local explanations"), v4.new_code_cell(_with_layout(LOCAL))]
     if data.pdp:
         cells += [v4.new_markdown_cell("## Partial dependence"), v4.new_code_cell(PDP)]
     if data.text:
-        cells += [v4.new_markdown_cell("## Text attributions"), v4.new_code_cell(TEXT)]
+        cells += [v4.new_markdown_cell("## Text attributions"), v4.new_code_cell(_with_layout(TEXT))]
     for i, cell in enumerate(cells):
         cell["id"] = f"cell-{i:02d}"  # stable ids: the same analysis gives the same file
     nb = v4.new_notebook(cells=cells)

@@ -19,6 +19,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PrivateAttr, ValidationError, model_validator
 
 from clarion.errors import OutputError
+from clarion.results import layout
 from clarion.results.encoding import decode_number, dumps
 
 Number = Annotated[float | int | None, BeforeValidator(decode_number)]
@@ -150,7 +151,7 @@ class Analysis(Node):
     explanations: Explanations | None = None
 
     @classmethod
-    def from_data(cls, data: Any, source: str = "analysis.json") -> Analysis:
+    def from_data(cls, data: Any, source: str = layout.ANALYSIS_FILE) -> Analysis:
         """Validate a parsed document; errors name ``source`` and the key path."""
         if not isinstance(data, dict):
             raise OutputError(f"{source}: expected a JSON object at the top level")
@@ -162,7 +163,7 @@ class Analysis(Node):
             raise OutputError(f"{source}: {where}: {first['msg']}") from None
 
     @classmethod
-    def from_json(cls, text: str, source: str = "analysis.json") -> Analysis:
+    def from_json(cls, text: str, source: str = layout.ANALYSIS_FILE) -> Analysis:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
