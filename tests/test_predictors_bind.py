@@ -19,7 +19,7 @@ from clarion.api import BiasConfig, DataConfig, ModelConfig, ModelPredictedLabel
 from clarion.cli import main
 from clarion.config import load_config
 from clarion.engine import run_analysis
-from clarion.predictors.build import bind_model, model_key
+from clarion.predictors.binding import bind_model, model_key
 from clarion.serve import create_app
 
 FEATURES = ABALONE_COLUMNS[:-1]

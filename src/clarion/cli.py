@@ -97,7 +97,7 @@ def validate(
     from clarion.engine.core import header_roles
     from clarion.engine.plan import describe_methods, make_plan
     from clarion.errors import ConfigError
-    from clarion.predictors.build import bind_model, readiness
+    from clarion.predictors.binding import bind_model, readiness
 
     parsed = bind_model(load_config(config), model)
     plan = make_plan(parsed, parsed.dataset_uri or "(given with --data)")

@@ -41,7 +41,7 @@ def run_analysis(
 
     ``data_uri`` (a path or fsspec URI, file or directory) overrides the config's ``dataset_uri``.
     ``model`` (a model file, ``package.module:function`` or an http(s):// URL) replaces the config's model,
-    SageMaker names included (``clarion.predictors.build.bind_model``); analysis_config.json keeps the config.
+    SageMaker names included (``clarion.predictors.binding.bind_model``); analysis_config.json keeps the config.
     ``output_dir`` is a folder or any fsspec URI (``s3://``, ``gs://``, ``memory://``, ...); the run is staged
     and committed as a whole (``clarion.results.store``): a reader sees the previous run or this one, never a
     mix, and nothing changes there unless the whole analysis succeeds. The local engine saves Kernel SHAP
@@ -56,7 +56,7 @@ def run_analysis(
     if data_uri is None and not isinstance(config, (AnalysisConfig, dict)):
         data_uri = _relative_to_config(parsed.dataset_uri, config)
     if model is not None:
-        from clarion.predictors.build import bind_model  # the predictors load when a run starts
+        from clarion.predictors.binding import bind_model  # the predictors load when a run starts
 
         parsed = bind_model(parsed, model)
     plan: AnalysisPlan = make_plan(parsed, data_uri)

@@ -12,10 +12,12 @@ images      ImagePredictor: image models, one image per request, under the same 
 trust       which config keys make clarion run code (refused in job mode unless allowed)
 models      in-process models (scikit-learn, XGBoost, LightGBM, callables)
 inprocess   InProcessPredictor
-build       build_predictor(config, feature_names)
+build       build_predictor(config, feature_names), build_image_predictor(config), shared_endpoint(config)
+binding     --model: bind_model(config, model); readiness(config): can the model be called from here
 """
 
-from clarion.predictors.build import Predictor, build_predictor
+from clarion.predictors.binding import bind_model, readiness
+from clarion.predictors.build import Predictor, build_image_predictor, build_predictor, shared_endpoint
 from clarion.predictors.codecs import RequestCodec, ResponseCodec
 from clarion.predictors.http import HttpEndpoint, HttpPredictor, HttpSettings
 from clarion.predictors.inprocess import InProcessPredictor
@@ -51,6 +53,8 @@ __all__ = [
     "ShadowPredictor",
     "ShadowSageMakerEndpoint",
     "TransportSettings",
+    "bind_model",
+    "build_image_predictor",
     "build_predictor",
     "clarion_serve_command",
     "concat_predictions",
@@ -59,5 +63,7 @@ __all__ = [
     "model_outputs",
     "output_names",
     "predicted_labels",
+    "readiness",
+    "shared_endpoint",
     "split_batches",
 ]
