@@ -41,11 +41,16 @@ def test_aggregation_methods():
     np.testing.assert_allclose(aggregate_stderr(v, se, "mean_abs", independent=True)[:, 0], [0.05, 0.05])
     sq = np.sqrt(((2 * np.abs(v[:, :, 0]) * 0.1) ** 2).sum(axis=0)) / 4
     np.testing.assert_allclose(aggregate_stderr(v, se, "mean_sq", independent=True)[:, 0], sq)
-    # a row's stderr widened to a t interval (1 degree of freedom: 12.706 / 1.96) is narrowed back first
+    # a row's stderr widened to a t interval (10 degrees of freedom: 2.228 / 1.96) is narrowed back first
+    wide = se.copy()
+    wide[0] *= 2.228 / 1.959964
+    np.testing.assert_allclose(aggregate_stderr(v, wide, "mean_abs", True, np.array([10, 0, 0, 0]))[:, 0], [0.05] * 2)
+    # a row resting on 2 sampled pairs (1 degree of freedom) enters with the correlated bound, by hand:
+    # sqrt(3 * 0.1^2) / 4 + 0.1 / 4
     wide = se.copy()
     wide[0] *= 12.706 / 1.959964
-    dof = np.array([1, 0, 0, 0])
-    np.testing.assert_allclose(aggregate_stderr(v, wide, "mean_abs", True, dof)[:, 0], [0.05, 0.05], rtol=1e-6)
+    few = aggregate_stderr(v, wide, "mean_abs", True, np.array([1, 0, 0, 0]))[:, 0]
+    np.testing.assert_allclose(few, [np.sqrt(3 * 0.01) / 4 + 0.1 / 4] * 2, rtol=1e-6)
     nan = se.copy()
     nan[2, 1, 0] = np.nan
     assert np.isnan(aggregate_stderr(v, nan, "mean_abs", independent=True)[1, 0])

@@ -9,7 +9,11 @@ Standard error of a global value (clarion's addition) from the local standard er
   sign(phi_ij) / N for mean_abs, 1 / N for the median (as for a mean; an approximation) and
   2 phi_ij / N for mean_sq;
 - rows sharing one plan (errors may be perfectly correlated): the bound sd(mean_i e_i) <= mean_i sd(e_i),
-  i.e. mean_i se_ij for mean_abs and median, mean_i 2 |phi_ij| se_ij for mean_sq.
+  i.e. mean_i se_ij for mean_abs and median, mean_i 2 |phi_ij| se_ij for mean_sq;
+- rows whose standard error rests on fewer than MIN_INDEPENDENT_DOF + 1 sampled pairs: the regression
+  estimate's bias (of order 1 / pairs) is shared by rows with the same plan sizes and does not
+  average out, so these rows enter with the correlated bound and the others with the independent
+  formula: se = sqrt(sum_indep (g_i se_i)^2) / N + sum_few |g_i| se_i / N, g_i = N dG/dphi_i.
 
 A NaN local standard error makes the global one NaN; exact rows contribute 0. Local standard errors
 widened to t intervals (few sampled coalitions) are narrowed back first: the rows' variance estimates
@@ -25,6 +29,7 @@ import numpy as np
 from clarion.explain.solver import t_ratio
 
 AggMethod = Literal["mean_abs", "median", "mean_sq"]
+MIN_INDEPENDENT_DOF = 8
 
 
 def aggregate(values: np.ndarray, method: AggMethod = "mean_abs") -> np.ndarray:
@@ -59,6 +64,10 @@ def aggregate_stderr(
     if dof is not None:
         stderr = stderr / t_ratio(dof)[:, None, None]
     scale = 2.0 * np.abs(values) * stderr if method == "mean_sq" else stderr
-    if independent:
-        return np.sqrt((scale * scale).sum(axis=0)) / values.shape[0]
-    return scale.mean(axis=0)
+    if not independent:
+        return scale.mean(axis=0)
+    n = values.shape[0]
+    few = np.zeros(n, dtype=bool) if dof is None else (np.asarray(dof) > 0) & (np.asarray(dof) < MIN_INDEPENDENT_DOF)
+    indep = np.where(few[:, None, None], 0.0, scale)
+    shared = np.where(few[:, None, None], scale, 0.0)
+    return np.sqrt((indep * indep).sum(axis=0)) / n + shared.sum(axis=0) / n

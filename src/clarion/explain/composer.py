@@ -78,12 +78,16 @@ class TabularComposer:
         self._baseline = baseline
         self._players = np.asarray(player_columns, dtype=np.intp)
         self._columns = list(rows.columns)
-        self._row_values = [_column_values(rows.iloc[:, j]) for j in range(rows.shape[1])]
-        self._bg_values = [_column_values(baseline.iloc[:, j]) for j in range(baseline.shape[1])]
         self._dtypes = list(rows.dtypes)
         self._player_of_column = np.full(rows.shape[1], -1, dtype=np.intp)
         self._player_of_column[self._players] = np.arange(self._players.shape[0])
         self._row_block, self._bg_block = _numeric_blocks(rows, baseline)
+        if self._row_block is not None and self._bg_block is not None:
+            self._row_values = list(self._row_block.T)
+            self._bg_values = list(self._bg_block.T)
+        else:
+            self._row_values = [_column_values(series) for _, series in rows.items()]
+            self._bg_values = [_column_values(series) for _, series in baseline.items()]
 
     @property
     def num_players(self) -> int:
@@ -107,10 +111,12 @@ class TabularComposer:
         row_codes = np.empty((r, self.num_players), dtype=np.int64)
         for p, j in enumerate(self._players):
             both = np.concatenate([self._bg_values[j], self._row_values[j][row_ids]])
-            # codes follow first appearance, so background values take the smallest codes; NaN == NaN
-            codes = pd.factorize(
-                pd.Series(both, dtype=object if both.dtype == object else None), use_na_sentinel=False
-            )[0]
+            if self._row_block is not None:  # one numeric dtype: codes in sorted order; NaN == NaN
+                codes = np.unique(both, return_inverse=True, equal_nan=True)[1].reshape(-1)
+            else:  # codes follow first appearance; NaN == NaN
+                codes = pd.factorize(
+                    pd.Series(both, dtype=object if both.dtype == object else None), use_na_sentinel=False
+                )[0]
             bg_codes[:, p] = codes[:b]
             row_codes[:, p] = codes[b:]
         return bg_codes, row_codes

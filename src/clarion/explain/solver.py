@@ -16,14 +16,17 @@ inflated by 1 / (1 - h_u), h_u = W_u x_u' A^+ x_u, for the fit's pull towards ea
 
     Var(beta_j) ~= n / (n - 1) sum_u (C_ju W_u e_u - mean_u C_ju W_u e_u)^2,   C = A^+ X_sampled'.
 
-The reported standard error is sqrt(Var) * t_{0.975, n-1} / 1.96, so that estimate +- 1.96 stderr is
-the 95% t interval with n - 1 degrees of freedom (few sampled units give a wide, honest interval).
-Enumerated units contribute no randomness. A plan that cannot estimate its error (a stratum left
-without units, players it does not separate, fewer than two sampled units) has NaN standard errors.
+A floor of 64 eps times the scale of the coalition values stands for rounding (a linear model's
+sampled values are exact up to it). The reported standard error is sqrt(Var) * t_{0.975, n-1} / 1.96,
+so that estimate +- 1.96 stderr is the 95% t interval with n - 1 degrees of freedom (few sampled
+units give a wide, honest interval). Enumerated units contribute no randomness. A plan that cannot
+estimate its error (a stratum left without units, players it does not separate, fewer than two sampled
+units) has NaN standard errors.
 """
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +34,7 @@ import numpy as np
 from clarion.explain.coalitions import CoalitionPlan
 
 PINV_RCOND = 1e-10  # eigenvalues below this share of the largest are the design's null space
+ROUNDING = 64 * np.finfo(float).eps  # relative rounding error of a solved value, as a standard error
 
 
 _T975 = (
@@ -118,29 +122,67 @@ def _solve_exact(plan: CoalitionPlan, v: np.ndarray, v0: np.ndarray, total: np.n
     return np.concatenate([head, total[None, :] - head.sum(axis=0, keepdims=True)], axis=0)
 
 
-def _solve_paired(plan: CoalitionPlan, v: np.ndarray, total: np.ndarray) -> Solution:
+@dataclass(frozen=True, eq=False)
+class _PairedDesign:
+    """What a sampled plan's solve needs besides the values: computed once per plan."""
+
+    first: np.ndarray  # (U,) mask index of each unit's first coalition
+    second: np.ndarray  # (U,) and of its complement
+    shift: np.ndarray  # (U,) (2|S| - M) / (2M)
+    proj: np.ndarray  # (M, U): beta = proj @ d
+    x_sampled: np.ndarray  # (n, M)
+    c: np.ndarray  # (M, n) = A^+ X_sampled'
+    w_inflated: np.ndarray  # (n,) W_u / (1 - h_u)
+    pick: np.ndarray  # (n,) sampled units
+
+
+_DESIGNS: weakref.WeakKeyDictionary[CoalitionPlan, _PairedDesign] = weakref.WeakKeyDictionary()
+
+
+def _paired_design(plan: CoalitionPlan) -> _PairedDesign:
+    found = _DESIGNS.get(plan)
+    if found is not None:
+        return found
     m = plan.num_players
     first, second = plan.units[:, 0], plan.units[:, 1]
     z = plan.masks[first].astype(float)
     size = z.sum(axis=1)
     x = z - size[:, None] / m  # (U, M)
     w = plan.weights[first] + plan.weights[second]  # (U,)
-    d = 0.5 * (v[first] - v[second]) - ((2.0 * size - m) / (2.0 * m))[:, None] * total[None, :]  # (U, T)
     a_pinv = np.linalg.pinv((x * w[:, None]).T @ x, rcond=PINV_RCOND, hermitian=True)
     a_pinv -= a_pinv.mean(axis=0, keepdims=True)  # project onto 1'beta = 0 (A's null space holds 1)
-    proj = a_pinv @ (x * w[:, None]).T  # (M, U): beta = proj @ d
-    beta = proj @ d
+    proj = a_pinv @ (x * w[:, None]).T
+    pick = np.flatnonzero(plan.sampled)
+    xs = x[pick]
+    hat = w[pick] * np.einsum("uj,jk,uk->u", xs, a_pinv, xs)
+    design = _PairedDesign(
+        first=first,
+        second=second,
+        shift=(2.0 * size - m) / (2.0 * m),
+        proj=proj,
+        x_sampled=xs,
+        c=a_pinv @ xs.T,
+        w_inflated=w[pick] / np.maximum(1.0 - hat, 1e-3),
+        pick=pick,
+    )
+    _DESIGNS[plan] = design
+    return design
+
+
+def _solve_paired(plan: CoalitionPlan, v: np.ndarray, total: np.ndarray) -> Solution:
+    m = plan.num_players
+    g = _paired_design(plan)
+    d = 0.5 * (v[g.first] - v[g.second]) - g.shift[:, None] * total[None, :]  # (U, T)
+    beta = g.proj @ d
     values = beta + total[None, :] / m
     n = plan.num_sampled
     if not plan.complete or n < 2:
         return Solution(values=values, stderr=np.full(values.shape, np.nan), dof=0)
-    pick = np.flatnonzero(plan.sampled)
-    xs = x[pick]
-    hat = w[pick] * np.einsum("uj,jk,uk->u", xs, a_pinv, xs)
-    inflate = 1.0 / np.maximum(1.0 - hat, 1e-3)
-    resid = (d[pick] - xs @ beta) * (w[pick] * inflate)[:, None]  # (n, T)
-    c = proj[:, pick] / w[pick][None, :]  # (M, n) = A^+ X_sampled'
-    s1 = c @ resid
-    s2 = (c * c) @ (resid * resid)
+    resid = (d[g.pick] - g.x_sampled @ beta) * g.w_inflated[:, None]  # (n, T)
+    s1 = g.c @ resid
+    s2 = (g.c * g.c) @ (resid * resid)
     var = np.maximum(s2 - s1 * s1 / n, 0.0) * (n / (n - 1))
+    # floating-point floor: no estimate is closer than rounding of the coalition values allows
+    scale = np.abs(v).max(axis=0) + np.abs(total)
+    var += (ROUNDING * scale[None, :]) ** 2
     return Solution(values=values, stderr=np.sqrt(var) * float(t_ratio(n - 1)), dof=n - 1)
