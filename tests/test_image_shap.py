@@ -14,8 +14,9 @@ from skimage.segmentation import slic
 
 from clarion.config.methods import ImageConfig
 from clarion.errors import DataError
-from clarion.explain.image import HttpImagePredictor, explain_images, list_image_files, read_image
+from clarion.explain.image import explain_images, list_image_files, read_image
 from clarion.explain.text_image_outputs import image_kernel_shap_section, image_records, write_image_out_jsonl
+from clarion.predictors.images import HttpImagePredictor
 
 try:
     from tests.text_image_fixtures import colour_classifier, red_detector, shapes_image, shapley_by_enumeration

@@ -15,8 +15,8 @@
   c = 0: the box only); pixels outside it always show the baseline, and only segments that touch the
   window are players (the others get 0).
 - Model calls: ``predict_images`` receives uint8 arrays (n, H, W, 3), in batches of ``batch_size``;
-  remote image models are called through ``clarion.predictors.images`` (``HttpImagePredictor`` is re-exported
-  here for existing callers).
+  remote image models are called through ``clarion.predictors.images`` (one image per request under the
+  predictors' transport policy).
 """
 
 from __future__ import annotations
@@ -33,8 +33,6 @@ from clarion.config.methods import ImageConfig
 from clarion.errors import DataError, PredictorError
 from clarion.explain.coalitions import effective_num_samples, plan_coalitions
 from clarion.explain.kernel_shap import explain
-from clarion.predictors.images import HttpImagePredictor as HttpImagePredictor  # re-export for existing callers
-from clarion.predictors.images import encode_image as encode_image
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 DEFAULT_BATCH_SIZE = 64
