@@ -135,14 +135,52 @@ def config(
     dataset_type: Annotated[str, typer.Option(help="text/csv, application/jsonlines, ...")] = "text/csv",
     report_name: Annotated[str | None, typer.Option(help="Report file name")] = None,
     title: Annotated[str | None, typer.Option(help="Report title")] = None,
+    pre_training: Annotated[
+        str | None, typer.Option(help="Pre-training bias metrics: 'all' or codes such as 'CI,DPL'")
+    ] = None,
+    post_training: Annotated[
+        str | None, typer.Option(help="Post-training bias metrics: 'all' or codes such as 'DPPL,DI'")
+    ] = None,
+    facet: Annotated[
+        list[str] | None,
+        typer.Option(help="Facet COLUMN=VALUES (sensitive values or a threshold) or COLUMN (each value); repeatable"),
+    ] = None,
+    label_values: Annotated[
+        str | None, typer.Option(help="Positive label values, comma-separated, or one threshold")
+    ] = None,
+    group: Annotated[str | None, typer.Option(help="Group variable (for CDDL / CDDPL)")] = None,
+    predicted_label: Annotated[str | None, typer.Option(help="Column of predicted labels in the dataset")] = None,
+    probability_threshold: Annotated[
+        float | None, typer.Option(help="Scores above it are the positive predicted label (default 0.5)")
+    ] = None,
+    shap: Annotated[
+        bool | None,
+        typer.Option("--shap/--no-shap", help="SHAP (default: when a SHAP flag is given or no other method)"),
+    ] = None,
+    use_logit: Annotated[bool, typer.Option(help="SHAP values in log-odds")] = False,
+    pdp_features: Annotated[str | None, typer.Option(help="PDP features, comma-separated")] = None,
+    grid_resolution: Annotated[int | None, typer.Option(help="PDP buckets for numeric features (default 15)")] = None,
+    top_k_features: Annotated[
+        int | None, typer.Option(help="PDP on the top K SHAP features when --pdp-features is absent (default 10)")
+    ] = None,
     output: Annotated[str | None, typer.Option("--output", "-o", help="Write here (default: stdout)")] = None,
     debug: Debug = False,
 ) -> None:
-    """Write a SHAP analysis_config.json built from these flags (checked as `clarion validate` does)."""
+    """Write an analysis_config.json (bias, SHAP, PDP, report) built from these flags, checked as `clarion validate`
+    checks a config."""
     _options(True, debug)
-    from clarion.config_builder import ShapConfigRequest, build_shap_config, parse_baseline, parse_headers, write_config
+    from clarion.config_builder import (
+        ConfigRequest,
+        build_config,
+        parse_baseline,
+        parse_facet,
+        parse_headers,
+        parse_methods,
+        parse_values,
+        write_config,
+    )
 
-    request = ShapConfigRequest(
+    request = ConfigRequest(
         headers=parse_headers(headers),
         label=label,
         dataset_uri=dataset,
@@ -162,8 +200,20 @@ def config(
         report_name=report_name,
         report_title=title,
         bare_feature_names=bare_feature_names,
+        pre_training=parse_methods(pre_training, "--pre-training") if pre_training is not None else None,
+        post_training=parse_methods(post_training, "--post-training") if post_training is not None else None,
+        label_values=parse_values(label_values, "--label-values") if label_values is not None else None,
+        facets=tuple(parse_facet(text) for text in facet or ()),
+        group=group,
+        predicted_label=predicted_label,
+        probability_threshold=probability_threshold,
+        shap=shap,
+        use_logit=use_logit,
+        pdp_features=tuple(name.strip() for name in pdp_features.split(",")) if pdp_features is not None else None,
+        grid_resolution=grid_resolution,
+        top_k_features=top_k_features,
     )
-    text = write_config(build_shap_config(request), output)
+    text = write_config(build_config(request), output)
     if output is None:
         typer.echo(text, nl=False)
     else:
