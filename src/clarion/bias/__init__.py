@@ -5,22 +5,69 @@ Typical use::
     spec = BiasSpec.from_config(config, column_names)
     counts = merge_all([BiasCounts.from_frame(chunk, spec.columns, row_offset=start) for start, chunk in chunks])
     analysis["pre_training_bias_metrics"] = pre_training_bias_section(counts, spec)
+
+Names are loaded on first use (the config checks need ``BiasSpec``, not pandas).
 """
 
-from clarion.bias.counts import MISSING, BiasCounts, ColumnSummary, merge_all
-from clarion.bias.fliptest import FlipTestData, flip_test
-from clarion.bias.inference import Binarisation, DataType, infer_type, safe_divide
-from clarion.bias.report import (
-    DESCRIPTIONS,
-    facet_table,
-    post_training_bias_section,
-    pre_training_bias_section,
-    resolve_facet,
-    resolve_label,
-    resolve_predicted,
-)
-from clarion.bias.spec import BiasColumns, BiasSpec, FacetSpec, bias_columns
-from clarion.bias.table import FacetTable, MetricError
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from clarion.bias.counts import MISSING, BiasCounts, ColumnSummary, merge_all
+    from clarion.bias.fliptest import FlipTestData, flip_test
+    from clarion.bias.inference import Binarisation, DataType, infer_type, safe_divide
+    from clarion.bias.report import (
+        DESCRIPTIONS,
+        facet_table,
+        post_training_bias_section,
+        pre_training_bias_section,
+        resolve_facet,
+        resolve_label,
+        resolve_predicted,
+    )
+    from clarion.bias.spec import BiasColumns, BiasSpec, FacetSpec, bias_columns
+    from clarion.bias.table import FacetTable, MetricError
+
+_EXPORTS = {
+    "counts": (
+        "MISSING",
+        "BiasCounts",
+        "ColumnSummary",
+        "merge_all",
+    ),
+    "fliptest": (
+        "FlipTestData",
+        "flip_test",
+    ),
+    "inference": (
+        "Binarisation",
+        "DataType",
+        "infer_type",
+        "safe_divide",
+    ),
+    "report": (
+        "DESCRIPTIONS",
+        "facet_table",
+        "post_training_bias_section",
+        "pre_training_bias_section",
+        "resolve_facet",
+        "resolve_label",
+        "resolve_predicted",
+    ),
+    "spec": (
+        "BiasColumns",
+        "BiasSpec",
+        "FacetSpec",
+        "bias_columns",
+    ),
+    "table": (
+        "FacetTable",
+        "MetricError",
+    ),
+}
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 
 __all__ = [
     "DESCRIPTIONS",
@@ -47,3 +94,14 @@ __all__ = [
     "resolve_predicted",
     "safe_divide",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'clarion.bias' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"clarion.bias.{module}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -16,7 +16,6 @@ from clarion.data import DEFAULT_CHUNK_ROWS
 from clarion.engine.plan import AnalysisPlan, make_plan
 from clarion.errors import ConfigError, NotSupportedError
 from clarion.progress import set_quiet
-from clarion.results.store import staged_run
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -63,6 +62,8 @@ def run_analysis(
     if engine not in ENGINES:
         raise ConfigError(f"engine: expected one of {', '.join(ENGINES)}, got {engine!r}")
     checkpoint = None
+    from clarion.results.store import staged_run  # here: ``clarion validate`` imports this package
+
     with staged_run(output_dir) as staging:
         # The engines (numpy, scikit-learn, the predictors; pyspark) load when a run starts, not on import clarion.
         if engine == "local":

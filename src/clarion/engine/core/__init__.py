@@ -1,30 +1,76 @@
 """The analysis core both engines share: the resolved run spec, the passes and their mergeable results,
 the explanations step and the run sequence. Runners only say where chunks run and how partials travel.
+
+Names are loaded on first use (``clarion validate`` needs ``header_roles``, not the passes).
 """
 
-from clarion.engine.core.explanations import (
-    ExplainRunner,
-    ShapPart,
-    TaskRunner,
-    explain_chunk,
-    explanations,
-    joinsource_of,
-    model_predict,
-    output_names,
-    shap_baseline,
-)
-from clarion.engine.core.passes import SAMPLE_ROWS, PassOne, bias_sections, pass_one_chunk
-from clarion.engine.core.run import Runner, analyse, analyse_images, merge_pass_one, write_run
-from clarion.engine.core.spec import (
-    PREDICTED_LABEL_COLUMN,
-    RunSpec,
-    bias_only_columns,
-    feature_names_hint,
-    header_roles,
-    joined_predicted_label,
-    read_options,
-    resolve_run,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from clarion.engine.core.explanations import (
+        ExplainRunner,
+        ShapPart,
+        TaskRunner,
+        explain_chunk,
+        explanations,
+        joinsource_of,
+        model_predict,
+        output_names,
+        shap_baseline,
+    )
+    from clarion.engine.core.passes import SAMPLE_ROWS, PassOne, bias_sections, pass_one_chunk
+    from clarion.engine.core.run import Runner, analyse, analyse_images, merge_pass_one, write_run
+    from clarion.engine.core.spec import (
+        PREDICTED_LABEL_COLUMN,
+        RunSpec,
+        bias_only_columns,
+        feature_names_hint,
+        header_roles,
+        joined_predicted_label,
+        read_options,
+        resolve_run,
+    )
+
+_EXPORTS = {
+    "explanations": (
+        "ExplainRunner",
+        "ShapPart",
+        "TaskRunner",
+        "explain_chunk",
+        "explanations",
+        "joinsource_of",
+        "model_predict",
+        "output_names",
+        "shap_baseline",
+    ),
+    "passes": (
+        "SAMPLE_ROWS",
+        "PassOne",
+        "bias_sections",
+        "pass_one_chunk",
+    ),
+    "run": (
+        "Runner",
+        "analyse",
+        "analyse_images",
+        "merge_pass_one",
+        "write_run",
+    ),
+    "spec": (
+        "PREDICTED_LABEL_COLUMN",
+        "RunSpec",
+        "bias_only_columns",
+        "feature_names_hint",
+        "header_roles",
+        "joined_predicted_label",
+        "read_options",
+        "resolve_run",
+    ),
+}
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 
 __all__ = [
     "PREDICTED_LABEL_COLUMN",
@@ -54,3 +100,14 @@ __all__ = [
     "shap_baseline",
     "write_run",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'clarion.engine.core' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"clarion.engine.core.{module}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])
