@@ -218,7 +218,11 @@ def _json_records(frame: pd.DataFrame, template: str) -> list[bytes]:
     position = {n: i for i, n in enumerate(names)}
     out = []
     for row in rows:
-        out.append(_NAME_PLACEHOLDER.sub(lambda m, r=row: _dumps(r[position[m.group(1)]]), template).encode())
+
+        def value(match: re.Match[str], row: list[Any] = row) -> str:
+            return _dumps(row[position[match.group(1)]])
+
+        out.append(_NAME_PLACEHOLDER.sub(value, template).encode())
     return out
 
 
@@ -329,13 +333,13 @@ class ResponseCodec:
             return None
         scores = None
         if self.probability is not None:
-            column = frame.iloc[:, self.probability]
+            column: pd.Series = frame.iloc[:, int(self.probability)]
             if column.dtype.kind not in "iuf":
                 return None  # e.g. a JSON list per cell
             scores = column.to_numpy(dtype=float).reshape(-1, 1)
         labels = None
         if self.label is not None:
-            column = frame.iloc[:, self.label]
+            column = frame.iloc[:, int(self.label)]
             if column.dtype.kind in "iuf":
                 labels = _label_values(column.to_numpy(dtype=float).tolist())
             else:

@@ -9,6 +9,7 @@ whole-answer timeout, messages and closing are those of ``remote.Caller``.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 from collections.abc import Callable, Iterable
@@ -95,9 +96,7 @@ class ImagePredictor:
 
     def __call__(self, images: np.ndarray) -> list[Any]:
         self.endpoint.open()
-        jobs: Iterable[Callable[[], Any]] = (
-            (lambda i=i, image=image: self._one(i, image)) for i, image in enumerate(images)
-        )
+        jobs: Iterable[Callable[[], Any]] = (functools.partial(self._one, i, image) for i, image in enumerate(images))
         return self.caller.run_all(jobs)
 
     def _one(self, index: int, image: np.ndarray) -> Any:
@@ -126,7 +125,7 @@ class HttpImagePredictor(ImagePredictor):
 class CallableImages:
     """A Python function of an image array, as a context manager like the remote image predictors."""
 
-    def __init__(self, function: Callable[[np.ndarray], Any]) -> None:
+    def __init__(self, function: Callable[..., Any]) -> None:
         self.function = function
 
     def __enter__(self) -> CallableImages:

@@ -35,7 +35,8 @@ LIGHTGBM_SUFFIXES = (".txt", ".lgb")
 
 
 class Model(Protocol):
-    feature_names: tuple[str, ...] | None
+    @property
+    def feature_names(self) -> tuple[str, ...] | None: ...
 
     def predict(self, frame: pd.DataFrame) -> Predictions: ...
 

@@ -11,6 +11,7 @@ a server's reason or a value is clipped to ``codecs.VALUE_CHARS`` characters.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -169,7 +170,7 @@ class RemotePredictor:
             for start in range(0, len(features), ENCODE_ROWS):
                 rows = self.request_codec.encode(features.iloc[start : start + ENCODE_ROWS])
                 for batch in self._batches(rows):
-                    yield lambda rows=rows, batch=batch, start=start: self._call(rows, batch, start)
+                    yield functools.partial(self._call, rows, batch, start)
 
         return concat_predictions(self.caller.run_all(jobs()))
 
