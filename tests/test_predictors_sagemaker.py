@@ -330,3 +330,42 @@ def test_ctrl_c_while_waiting_for_in_service_deletes_config_and_endpoint(aws, mo
             pass
     assert len(created[0][0]) == 1 and len(created[0][1]) == 1
     assert endpoints_named(control, prefix) == ([], [])
+
+
+def test_image_model_on_a_sagemaker_endpoint(aws, monkeypatch, tmp_path):
+    import io
+
+    from PIL import Image
+
+    from clarion.predictors.build import build_image_predictor
+
+    seen = []
+
+    async def image_runtime(scope, receive, send):  # an image classifier behind the runtime API
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        seen.append((scope["path"], headers["content-type"], headers["accept"]))
+        pixels = np.asarray(Image.open(io.BytesIO(body)).convert("RGB"), dtype=float)
+        answer = json.dumps({"probabilities": (pixels.reshape(-1, 3).mean(axis=0) / 255).tolist()}).encode()
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": answer})
+
+    images = np.random.default_rng(3).integers(0, 256, size=(3, 6, 6, 3), dtype=np.uint8)
+    cfg = load_config(
+        {
+            "dataset_type": "application/x-image",
+            "methods": {"shap": {"image_config": {"num_segments": 4}}},
+            "predictor": {"endpoint_name": "vision", "content_type": "image/png"},
+        }
+    )
+    with uvicorn_server(image_runtime) as url:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME", url)
+        with build_image_predictor(cfg) as predict:
+            answers = predict(images)
+    assert answers == [(image.reshape(-1, 3).mean(axis=0) / 255).tolist() for image in images.astype(float)]
+    assert seen == [("/endpoints/vision/invocations", "image/png", "application/json")] * 3
