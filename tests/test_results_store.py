@@ -205,3 +205,32 @@ def test_api_s3_output_path(tmp_path, s3_bucket, monkeypatch):
     ci = read_analysis(uri).pre_training_bias_metrics.facets["sex"][0].metrics[0]
     assert ci.value == pytest.approx(0.2)
     assert not (tmp_path / "s3:").exists()
+
+
+def test_in_place_commit_where_folders_cannot_be_swapped(tmp_path, monkeypatch):
+    """A mount point or a file system without RENAME_EXCHANGE: marker, files, leftovers removed, manifest last."""
+    from clarion.results import store
+
+    monkeypatch.setattr(store, "_exchange", lambda a, b: False)
+    report = with_methods(pre_training_bias={"methods": ["CI"]}, report={"name": "audit", "title": "T"})
+    config, data = write_inputs(tmp_path / "a", report)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    assert main(["run", config, "-d", data, "-o", str(out), "-q"]) == 0  # the folder exists: not renamed
+    assert {"audit.html", "audit.pdf", "audit.ipynb"} <= set(manifest_files(out))
+    config2, _ = write_inputs(tmp_path / "b", BIAS)
+    assert main(["run", config2, "-d", data, "-o", str(out), "-q"]) == 0
+    assert files_below(out) == {"analysis.json", "analysis_config.json", layout.MANIFEST_FILE, "notes.txt"}
+    assert verify_run(out) is not None and sorted(p.name for p in tmp_path.iterdir()) == ["a", "b", "out"]
+
+
+def test_a_symbolic_link_output_keeps_pointing_at_the_run(tmp_path):
+    config, data = write_inputs(tmp_path / "in", BIAS)
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "link").symlink_to(real)
+    for _ in range(2):
+        assert main(["run", config, "-d", data, "-o", str(tmp_path / "link"), "-q"]) == 0
+    assert (tmp_path / "link").is_symlink() and verify_run(tmp_path / "link") is not None
+    assert files_below(real) == {"analysis.json", "analysis_config.json", layout.MANIFEST_FILE}

@@ -70,14 +70,14 @@ class Location:
 def location(output: str | Path) -> Location:
     """Resolve ``output`` (a path or any fsspec URI) to a Location."""
     text = str(output)
-    if "://" not in text:
-        return Location(text, fsspec.filesystem("file"), str(Path(text).absolute()))
+    if "://" not in text:  # a symbolic link to a folder: the run goes into the folder it points to
+        return Location(text, fsspec.filesystem("file"), str(Path(text).resolve()))
     try:
         fs, root = fsspec.core.url_to_fs(text)
     except (ImportError, ValueError) as exc:
         raise OutputError(f"{text}: cannot write here: {exc}") from None
     if isinstance(fs, LocalFileSystem):
-        return Location(text, fs, str(Path(root).absolute()))
+        return Location(text, fs, str(Path(root).resolve()))
     return Location(text, fs, root.rstrip("/"))
 
 
