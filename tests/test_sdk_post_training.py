@@ -131,3 +131,28 @@ def test_run_bias_with_a_model_and_no_label_config(workspace, configs, adult, mo
     expected = smclarify_bias(workspace, adult, predicted, ["pre_training", "post_training"])
     assert_same_values(analysis["pre_training_bias_metrics"]["facets"]["Sex"], expected["pre_training"])
     assert_same_values(analysis["post_training_bias_metrics"]["facets"]["Sex"], expected["post_training"])
+
+
+@pytest.mark.parametrize("case", ["bias_facet_dataset_by_id", "bias_facet_dataset_by_position"])
+def test_facets_from_a_separate_dataset(case, workspace, configs, adult):
+    """Sex lives in a facet dataset (by id: its rows shuffled); the model never sees it."""
+    config = config_of(configs, case)
+    assert config["facet_dataset_uri"].endswith(".csv") and "Sex" not in config["headers"]
+    features = [f for f in FEATURES if f != "Sex"]
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(adult[features], adult["Target"])
+    joblib.dump(model, workspace / "model_without_sex.joblib")
+    config["predictor"]["model_uri"] = str(workspace / "model_without_sex.joblib")
+    main = adult.drop(columns=["Sex"]).assign(id=[f"r{i}" for i in range(len(adult))])
+    main[["id", *features, "Target"]].to_csv(workspace / "adult_id.csv", header=False, index=False)
+    facets = pd.DataFrame({"id": main["id"], "Sex": adult["Sex"]})
+    facets.sample(frac=1.0, random_state=4).to_csv(workspace / "facets_by_id.csv", header=False, index=False)
+    facets[["Sex"]].to_csv(workspace / "facets_by_position.csv", header=False, index=False)
+
+    out = workspace / f"out_{case}"
+    analysis = run_analysis(config, data_uri=str(workspace / "adult_id.csv"), output_dir=out, quiet=True)
+
+    predicted = pd.Series((model.predict_proba(adult[features])[:, 1] > 0.5).astype(int))
+    frame = adult[[*features, "Sex", "Target"]]
+    expected = smclarify_bias(workspace, frame, predicted, ["pre_training", "post_training"])
+    assert_same_values(analysis["pre_training_bias_metrics"]["facets"]["Sex"], expected["pre_training"])
+    assert_same_values(analysis["post_training_bias_metrics"]["facets"]["Sex"], expected["post_training"])

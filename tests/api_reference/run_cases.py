@@ -52,7 +52,38 @@ SEX_BIAS = obj(
     "BiasConfig", label_values_or_threshold=[1], facet_name="Sex", facet_values_or_threshold=[0], group_name="Age"
 )
 
+WITHOUT_SEX = ["id", "Age", "Workclass", "Education-Num", "Ethnic group", "Hours per week", "Target"]
+
 CASES: dict[str, tuple[str, dict[str, Any]]] = {
+    # the facet in a separate dataset, joined by id (the ids in another order) or by row position
+    "bias_facet_dataset_by_id": (
+        "run_bias",
+        {
+            "data_config": adult_data(
+                s3_data_input_path=OUT + "/adult_id.csv",
+                headers=WITHOUT_SEX,
+                joinsource="id",
+                facet_dataset_uri=OUT + "/facets_by_id.csv",
+                facet_headers=["id", "Sex"],
+            ),
+            "bias_config": SEX_BIAS,
+            "model_config": xgb_model(),
+        },
+    ),
+    "bias_facet_dataset_by_position": (
+        "run_bias",
+        {
+            "data_config": adult_data(
+                s3_data_input_path=OUT + "/adult_id.csv",
+                headers=WITHOUT_SEX,
+                facet_dataset_uri=OUT + "/facets_by_position.csv",
+                facet_headers=["Sex"],
+                excluded_columns=["id"],
+            ),
+            "bias_config": SEX_BIAS,
+            "model_config": xgb_model(),
+        },
+    ),
     # predictions from the model, read from a separate dataset that names no column (no predicted_label key)
     "post_predictions_dataset_unnamed": (
         "run_post_training_bias",

@@ -7,7 +7,7 @@ data the features are exactly the columns the ``features`` expression produced.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from clarion.config import AnalysisConfig
@@ -47,6 +47,7 @@ def column_roles(
     columns: list[str],
     label_column: str | None = None,
     predicted_label_column: str | None = None,
+    not_features: Collection[str] = (),
 ) -> ColumnRoles:
     """Resolve every role of ``config`` against the dataset's ``columns``.
 
@@ -74,7 +75,7 @@ def column_roles(
     )
     group = resolve(config.group_variable, columns, "group_variable")
     excluded = {resolve(c, columns, f"excluded_columns[{i}]") for i, c in enumerate(config.excluded_columns or [])}
-    not_features = {label, predicted, joinsource} | excluded
+    not_features = {label, predicted, joinsource, *not_features} | excluded
     features = tuple(c for c in columns if c not in not_features)
     if not features:
         raise DataError("features: the dataset has no feature columns left to send to the model")

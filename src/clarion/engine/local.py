@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from clarion.data import read_chunks
+from clarion.data.facet_join import join_facets
 from clarion.data.join import join_predicted_labels
 from clarion.engine.checkpoint import ShapCheckpoint
 from clarion.engine.core import (
@@ -151,9 +152,17 @@ class LocalRunner:
 
 
 def iter_dataset(plan: AnalysisPlan, chunk_rows: int, text_columns: tuple[str, ...] = ()) -> Iterator[pd.DataFrame]:
-    """The dataset's chunks (``text_columns`` kept as text), a separate predicted-label dataset joined."""
+    """The dataset's chunks (``text_columns`` kept as text), separate predicted-label and facet datasets joined."""
     chunks = read_chunks(plan.data_uri, read_options(plan, chunk_rows, text_columns))
     c = plan.config
+    if c.facet_dataset_uri is not None:
+        chunks = join_facets(
+            chunks,
+            uri=c.facet_dataset_uri,
+            headers=c.facet_headers,
+            joinsource=c.joinsource_name_or_index,
+            chunk_rows=chunk_rows,
+        )
     if c.predicted_label_dataset_uri is None:
         yield from chunks
         return

@@ -81,7 +81,6 @@ def _refuse_unsupported(config: AnalysisConfig) -> None:
         ("segment_config", config.segment_config is not None),
         ("time_series_data_config", config.time_series_data_config is not None),
         ("methods.asymmetric_shapley_value", config.methods.asymmetric_shapley_value is not None),
-        ("facet_dataset_uri", config.facet_dataset_uri is not None),
     ]
     for key, present in unsupported:
         if present:

@@ -83,6 +83,8 @@ def open_source(spark: SparkSession, plan: AnalysisPlan, chunk_rows: int) -> tup
     c = plan.config
     if c.predicted_label_dataset_uri is not None:
         raise NotSupportedError("predicted_label_dataset_uri: not supported yet by the Spark engine")
+    if c.facet_dataset_uri is not None:
+        raise NotSupportedError("facet_dataset_uri: not supported yet by the Spark engine (use the local engine)")
     if c.dataset_type not in (*TEXT_TYPES, "application/x-parquet"):
         raise NotSupportedError(f"dataset_type: {c.dataset_type!r} is not supported yet by the Spark engine")
     reader = spark.read.option("recursiveFileLookup", "true")

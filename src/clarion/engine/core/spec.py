@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from clarion.bias import BiasSpec, FacetSpec
 from clarion.data import ColumnRoles, ReadOptions, column_roles
+from clarion.data.facet_join import facet_dataset_columns
 from clarion.data.roles import JSON_TYPES
 from clarion.engine.plan import AnalysisPlan
 
@@ -47,12 +48,25 @@ def joined_predicted_label(plan: AnalysisPlan) -> str | None:
     return c.predicted_label if isinstance(c.predicted_label, str) else JOINED_PREDICTED_LABEL
 
 
+def joined_facet_columns(plan: AnalysisPlan, columns: list[str]) -> tuple[str, ...]:
+    """The columns a facet dataset added to the chunks (columns beyond the dataset's own headers)."""
+    c = plan.config
+    if c.facet_dataset_uri is None:
+        return ()
+    known = facet_dataset_columns(c)
+    if known:
+        return tuple(name for name in known if name in columns)
+    own = set(c.headers or ())
+    return tuple(name for name in columns if name not in own and name != joined_predicted_label(plan))
+
+
 def header_roles(plan: AnalysisPlan) -> ColumnRoles | None:
     """Roles from the config's ``headers`` before any data is read (None for JSON data or without headers)."""
     c = plan.config
     if not c.headers or c.dataset_type in JSON_TYPES:
         return None
-    return column_roles(c, list(c.headers))
+    facets = facet_dataset_columns(c)  # facet columns from facet_dataset_uri: bias only, never model inputs
+    return column_roles(c, [*c.headers, *facets], not_features=facets)
 
 
 def bias_only_columns(plan: AnalysisPlan) -> tuple[str, ...] | None:
@@ -66,8 +80,8 @@ def bias_only_columns(plan: AnalysisPlan) -> tuple[str, ...] | None:
     roles = header_roles(plan)
     assert roles is not None
     needed = [roles.label, roles.predicted_label, roles.group, *roles.facets]
-    if c.predicted_label_dataset_uri is not None:
-        needed.append(roles.joinsource)  # predicted labels are joined by id
+    if c.predicted_label_dataset_uri is not None or c.facet_dataset_uri is not None:
+        needed.append(roles.joinsource)  # predicted labels or facets are joined by id
     return tuple(name for name in c.headers if name in needed)
 
 
@@ -104,7 +118,10 @@ def resolve_run(plan: AnalysisPlan, columns: list[str]) -> RunSpec:
         headers = list(c.headers or [])
         columns = headers + [name for name in columns if name not in headers]
     joined = joined_predicted_label(plan)
-    roles = column_roles(c, columns, _json_label_column(plan, columns), joined if joined in columns else None)
+    facets = joined_facet_columns(plan, columns)
+    roles = column_roles(
+        c, columns, _json_label_column(plan, columns), joined if joined in columns else None, not_features=facets
+    )
     bias = None
     if plan.pre_training_bias or plan.post_training_bias:
         bias = _bias_spec(plan, roles)
