@@ -8,7 +8,8 @@ A run is written into a local staging folder (``staged_run``); ``commit`` then m
   place when there is no output yet); the previous run, now in the staging path, is then removed. Any
   reader sees the previous complete run or the new one. Files in the output that belong to no run
   (not in the previous manifest, not a name of the run layout) are carried over into the new folder.
-  Leftovers of killed runs beside the output are removed by the next run there.
+  Leftovers of killed runs beside the output are removed by the next run there (for URIs, the staging
+  folders of killed runs in the temp folder by the next run to any URI).
 - Object stores (``s3://``, ``gs://``, ``memory://``, ...) have no rename: the manifest is first replaced by
   a "writing" marker, then every object is written (analysis.json last), then the manifest, then the
   previous run's objects that the new run does not have are deleted. The same in-place order is used for a
@@ -170,14 +171,20 @@ def _new_staging(loc: Location) -> Path:
             return staging
         except OSError:
             pass  # a parent we cannot write to: stage elsewhere, commit in place
-    return Path(tempfile.mkdtemp(prefix="clarion-run-"))
+    temp = Path(tempfile.gettempdir())
+    _remove_dead(temp, "clarion-run-")
+    return Path(tempfile.mkdtemp(prefix=f"clarion-run-{os.getpid()}-", dir=temp))
 
 
 def remove_stale_staging(output: Path) -> list[Path]:
     """Remove staging folders of killed runs beside ``output`` (their process is gone)."""
+    return _remove_dead(output.parent, f".{output.name}{STAGING_MARK}")
+
+
+def _remove_dead(folder: Path, prefix: str) -> list[Path]:
+    """Remove ``folder/<prefix><pid>-...`` folders whose process is gone."""
     removed = []
-    prefix = f".{output.name}{STAGING_MARK}"
-    for entry in output.parent.glob(f"{prefix}*"):
+    for entry in folder.glob(f"{prefix}*"):
         pid_text = entry.name[len(prefix) :].split("-", 1)[0]
         if pid_text.isdigit() and not _alive(int(pid_text)):
             shutil.rmtree(entry, ignore_errors=True)
