@@ -7,6 +7,7 @@ so ``import clarion`` stays light and pyspark stays optional.
 from __future__ import annotations
 
 import importlib.util
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,8 @@ from clarion.data import DEFAULT_CHUNK_ROWS
 from clarion.engine.plan import AnalysisPlan, make_plan
 from clarion.errors import ConfigError, NotSupportedError
 from clarion.progress import set_quiet
+
+CAPTURE_TYPE = "application/sagemakercapturejson"
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -54,36 +57,44 @@ def run_analysis(
         parsed, raw = load_config_and_raw(config)
     if data_uri is None and not isinstance(config, (AnalysisConfig, dict)):
         data_uri = _relative_to_config(parsed.dataset_uri, config)
-    if model is not None:
-        from clarion.predictors.binding import bind_model  # the predictors load when a run starts
+    with tempfile.TemporaryDirectory(prefix="clarion-run-") as scratch:
+        if parsed.dataset_type == CAPTURE_TYPE:  # data capture: the captured rows as a CSV dataset
+            from clarion.engine.capture_input import captured_as_csv
 
-        parsed = bind_model(parsed, model)
-    plan: AnalysisPlan = make_plan(parsed, data_uri)
-    if engine not in ENGINES:
-        raise ConfigError(f"engine: expected one of {', '.join(ENGINES)}, got {engine!r}")
-    checkpoint = None
-    from clarion.results.store import staged_run  # here: ``clarion validate`` imports this package
+            source = data_uri or parsed.dataset_uri
+            if not source:
+                raise ConfigError("dataset_uri: no dataset given (set dataset_uri in the config or pass --data)")
+            parsed, data_uri = captured_as_csv(parsed, raw, source, Path(scratch))
+        if model is not None:
+            from clarion.predictors.binding import bind_model  # the predictors load when a run starts
 
-    with staged_run(output_dir) as staging:
-        # The engines (numpy, scikit-learn, the predictors; pyspark) load when a run starts, not on import clarion.
-        if engine == "local":
-            from clarion.engine.checkpoint import ShapCheckpoint, checkpoint_folder, run_fingerprint
-            from clarion.engine.local import run_local
+            parsed = bind_model(parsed, model)
+        plan: AnalysisPlan = make_plan(parsed, data_uri)
+        if engine not in ENGINES:
+            raise ConfigError(f"engine: expected one of {', '.join(ENGINES)}, got {engine!r}")
+        checkpoint = None
+        from clarion.results.store import staged_run  # here: ``clarion validate`` imports this package
 
-            if plan.shap and not plan.images:
-                model_uri = parsed.predictor.model_uri if parsed.predictor is not None else None
-                fingerprint = run_fingerprint(raw, plan.data_uri, model or model_uri, chunk_rows)
-                checkpoint = ShapCheckpoint(checkpoint_folder(output_dir), fingerprint, resume=resume)
-            analysis = run_local(plan, raw, staging, chunk_rows=chunk_rows, checkpoint=checkpoint)
-        else:
-            if importlib.util.find_spec("pyspark") is None:
-                raise NotSupportedError("engine spark: pyspark is not installed (pip install 'clarion[spark]')")
-            from clarion.engine.spark import run_spark
+        with staged_run(output_dir) as staging:
+            # The engines (numpy, scikit-learn, the predictors; pyspark) load when a run starts, not on import clarion.
+            if engine == "local":
+                from clarion.engine.checkpoint import ShapCheckpoint, checkpoint_folder, run_fingerprint
+                from clarion.engine.local import run_local
 
-            analysis = run_spark(plan, raw, staging, master=spark_master, session=spark_session)
-    if checkpoint is not None:
-        checkpoint.remove()
-    return analysis
+                if plan.shap and not plan.images:
+                    model_uri = parsed.predictor.model_uri if parsed.predictor is not None else None
+                    fingerprint = run_fingerprint(raw, plan.data_uri, model or model_uri, chunk_rows)
+                    checkpoint = ShapCheckpoint(checkpoint_folder(output_dir), fingerprint, resume=resume)
+                analysis = run_local(plan, raw, staging, chunk_rows=chunk_rows, checkpoint=checkpoint)
+            else:
+                if importlib.util.find_spec("pyspark") is None:
+                    raise NotSupportedError("engine spark: pyspark is not installed (pip install 'clarion[spark]')")
+                from clarion.engine.spark import run_spark
+
+                analysis = run_spark(plan, raw, staging, master=spark_master, session=spark_session)
+        if checkpoint is not None:
+            checkpoint.remove()
+        return analysis
 
 
 def _relative_to_config(dataset_uri: str | None, config_source: str | Path) -> str | None:

@@ -85,8 +85,6 @@ def _refuse_unsupported(config: AnalysisConfig) -> None:
     for key, present in unsupported:
         if present:
             raise NotSupportedError(f"{key}: not supported yet by clarion")
-    if config.dataset_type == "application/sagemakercapturejson":
-        raise NotSupportedError(f"dataset_type: {config.dataset_type!r} is not supported yet by clarion")
     shap = config.methods.shap
     if config.dataset_type == "application/x-image":
         if shap is None or shap.image_config is None:
