@@ -409,7 +409,9 @@ class _Run:
         slot = np.empty((r, p), dtype=np.intp)
         np.put_along_axis(slot, order, np.broadcast_to(np.arange(p), (r, p)), axis=1)
         slot = np.minimum(slot, counts[:, None])
-        exact = budgets >= np.array([max_coalitions(c) for c in counts.tolist()], dtype=np.int64)
+        small = np.minimum(counts, 61).astype(np.int64)
+        cap = np.where(counts < 62, (np.int64(1) << small) - 2, np.iinfo(np.int64).max)
+        exact = budgets >= cap  # 2^m - 2 coalitions fit the row's budget
         variant = np.where(exact, 0, plan_variant(design.key, row_offset + row_ids))
         groups = []
         plans = {}
