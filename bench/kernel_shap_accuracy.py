@@ -1,6 +1,6 @@
 """Kernel SHAP accuracy: clarion and shap.KernelExplainer at equal budgets, against exact Shapley values.
 
-Run:  .venv/bin/python bench/kernel_shap_accuracy.py [--rows 40] [--seeds 3] [--models abalone,adult,...]
+Run:  .venv/bin/python bench/kernel_shap_accuracy.py [--rows 30] [--seeds 2] [--models abalone,adult,...]
       [--budgets 15,20,50,100,auto] [--study] [--skip-shap]
 
 Models (every baseline is one row, as Clarify's 1-cluster default and the examples use):
@@ -275,8 +275,8 @@ def ties(values: np.ndarray, exact: np.ndarray) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rows", type=int, default=40)
-    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--rows", type=int, default=30)
+    parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--models", default="abalone,adult,linear24,nonlinear24,linear48,nonlinear48")
     parser.add_argument("--budgets", default="15,20,50,100,auto")
     parser.add_argument("--study", action="store_true", help="also run clarion's shared-plan and kernel variants")
