@@ -156,3 +156,40 @@ def test_facets_from_a_separate_dataset(case, workspace, configs, adult):
     expected = smclarify_bias(workspace, frame, predicted, ["pre_training", "post_training"])
     assert_same_values(analysis["pre_training_bias_metrics"]["facets"]["Sex"], expected["pre_training"])
     assert_same_values(analysis["post_training_bias_metrics"]["facets"]["Sex"], expected["post_training"])
+
+
+def test_bias_metrics_per_segment(workspace, configs, adult, model):
+    """segment_config from the SDK's SegmentationConfig: each segment's metrics are smclarify's on its rows."""
+    config = config_of(configs, "bias_segments")
+    assert [c["name_or_index"] for c in config["segment_config"]] == ["Age", "Ethnic group"]
+    config["predictor"]["model_uri"] = str(workspace / "model.joblib")
+    analysis = run_analysis(config, data_uri=str(workspace / "adult.csv"), output_dir=workspace / "out_seg", quiet=True)
+
+    predicted = pd.Series((model.predict_proba(adult[FEATURES])[:, 1] > 0.5).astype(int))
+    age = adult["Age"]
+    young = (age > 0) & (age <= 30)
+    middle = ((age > 30) & (age <= 50)) | ((age > 60) & (age <= 70))
+    race = adult["Ethnic group"]
+    expected_rows = {
+        ("Age", "young"): young, ("Age", "middle"): middle & ~young, ("Age", "rest"): ~young & ~middle,
+        ("Ethnic group", "4"): race == 4, ("Ethnic group", "__default__"): race != 4,
+    }  # fmt: skip
+    for stage in ("pre_training", "post_training"):
+        configs_out = analysis[f"{stage}_bias_metrics"]["segment_metrics"]
+        assert configs_out[0]["config_name"] == "ages" and "config_name" not in configs_out[1]
+        for described in configs_out:
+            for entry in described["segments"]:
+                rows = expected_rows[(described["name_or_index"], entry["segment"])].to_numpy()
+                assert entry["rows"] == int(rows.sum())
+                frame = adult[rows].reset_index(drop=True)
+                theirs = smclarify_bias(workspace, frame, predicted[rows].reset_index(drop=True), [stage])[stage]
+                ours = entry["facets"]["Sex"]
+                codes = {m["name"] for m in ours[0]["metrics"]}
+                theirs = [{**e, "metrics": [m for m in e["metrics"] if m["name"] in codes]} for e in theirs]
+                where = f"{stage} {described['name_or_index']}={entry['segment']}"
+                assert_same_values(_failed_as_flag(ours), _failed_as_flag(theirs), where)
+
+
+def _failed_as_flag(entries: list) -> list:
+    """Metric entries with a failure's message replaced by True (clarion words some failures its own way)."""
+    return [{**e, "metrics": [{**m, "error": True} if "error" in m else m for m in e["metrics"]]} for e in entries]

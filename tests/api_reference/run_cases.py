@@ -55,6 +55,27 @@ SEX_BIAS = obj(
 WITHOUT_SEX = ["id", "Age", "Workclass", "Education-Num", "Ethnic group", "Hours per week", "Target"]
 
 CASES: dict[str, tuple[str, dict[str, Any]]] = {
+    # bias metrics per segment: Age intervals with display aliases, and Ethnic group codes
+    "bias_segments": (
+        "run_bias",
+        {
+            "data_config": adult_data(
+                segmentation_config=[
+                    obj(
+                        "SegmentationConfig",
+                        name_or_index="Age",
+                        segments=[["(0, 30]"], ["(30, 50]", "(60, 70]"]],
+                        config_name="ages",
+                        display_aliases=["young", "middle", "rest"],
+                    ),
+                    obj("SegmentationConfig", name_or_index="Ethnic group", segments=[[4]]),
+                ]
+            ),
+            "bias_config": SEX_BIAS,
+            "model_config": xgb_model(),
+            "post_training_methods": ["AD", "DI", "DPPL", "DCA", "RD", "TE"],
+        },
+    ),
     # the facet in a separate dataset, joined by id (the ids in another order) or by row position
     "bias_facet_dataset_by_id": (
         "run_bias",

@@ -78,7 +78,6 @@ def _check_bias_keys(config: AnalysisConfig) -> None:
 
 def _refuse_unsupported(config: AnalysisConfig) -> None:
     unsupported = [
-        ("segment_config", config.segment_config is not None),
         ("time_series_data_config", config.time_series_data_config is not None),
         ("methods.asymmetric_shapley_value", config.methods.asymmetric_shapley_value is not None),
     ]

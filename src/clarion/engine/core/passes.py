@@ -17,6 +17,7 @@ import pandas as pd
 
 from clarion.bias import BiasCounts, FlipTestData, post_training_bias_section, pre_training_bias_section
 from clarion.bias.basic_stats import bias_basic_stats, model_performance_report
+from clarion.bias.segments import resolve_segments, segment_of_rows
 from clarion.engine.core.spec import PREDICTED_LABEL_COLUMN, RunSpec
 from clarion.engine.sample import RowSample
 from clarion.predictors import Predictor, model_outputs, predicted_labels
@@ -36,12 +37,14 @@ class PassOne:
     sample: RowSample = field(default_factory=lambda: RowSample.empty(SAMPLE_ROWS))
     model_outputs: tuple[np.ndarray, ...] = ()  # (n, K) per chunk, in dataset order
     output_names: tuple[str, ...] | None = None
+    segment_counts: tuple[tuple[BiasCounts | None, ...], ...] = ()  # per segment config, per segment
 
     def merge(self, other: PassOne) -> PassOne:
         """Both parts' rows; ``other``'s model outputs follow ``self``'s."""
         return PassOne(
             rows=self.rows + other.rows,
             counts=_merged(self.counts, other.counts),
+            segment_counts=_merged_segments(self.segment_counts, other.segment_counts),
             flip_test=_merged(self.flip_test, other.flip_test),
             sample=self.sample.merge(other.sample),
             model_outputs=self.model_outputs + other.model_outputs,
@@ -53,6 +56,28 @@ def _merged(a: Mergeable | None, b: Mergeable | None) -> Mergeable | None:
     if a is None:
         return b
     return a if b is None else a.merge(b)
+
+
+def _merged_segments(
+    a: tuple[tuple[BiasCounts | None, ...], ...], b: tuple[tuple[BiasCounts | None, ...], ...]
+) -> tuple[tuple[BiasCounts | None, ...], ...]:
+    if not a or not b:
+        return a or b
+    return tuple(tuple(_merged(x, y) for x, y in zip(xs, ys, strict=True)) for xs, ys in zip(a, b, strict=True))
+
+
+def segment_counts(run: RunSpec, chunk: pd.DataFrame, position: int) -> tuple[tuple[BiasCounts | None, ...], ...]:
+    """Bias counts of each segment's rows (None for a segment with no row in this chunk)."""
+    assert run.bias is not None
+    out = []
+    for spec in resolve_segments(run.plan.config, list(chunk.columns)):
+        index = segment_of_rows(chunk[spec.column], spec)
+        parts: list[BiasCounts | None] = []
+        for j in range(len(spec.names)):
+            rows = chunk[index == j]
+            parts.append(BiasCounts.from_frame(rows, run.bias.columns, row_offset=position) if len(rows) else None)
+        out.append(tuple(parts))
+    return tuple(out)
 
 
 def with_predicted_labels(chunk: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:
@@ -89,6 +114,8 @@ def pass_one_chunk(
         if plan.post_training_bias and "FT" in run.bias.post_training_metrics:
             flip = FlipTestData.from_frame(chunk, run.bias, run.features, row_offset=position)
         part = replace(part, counts=counts, flip_test=flip)
+        if plan.config.segment_config:
+            part = replace(part, segment_counts=segment_counts(run, chunk, position))
     if plan.shap or plan.pdp:
         sample = RowSample.empty(SAMPLE_ROWS).add(chunk.loc[:, list(run.roles.columns)], position, plan.seed)
         part = replace(part, sample=sample)
@@ -116,4 +143,40 @@ def bias_sections(run: RunSpec, result: PassOne) -> dict[str, object]:
         post["bias_basic_stats"] = bias_basic_stats(counts, spec, post_training=True)
         post["model_performance_report"] = model_performance_report(counts, spec)
         sections["post_training_bias_metrics"] = post
+    if plan.config.segment_config:
+        add_segment_sections(run, result, sections)
     return sections
+
+
+def add_segment_sections(run: RunSpec, result: PassOne, sections: dict[str, object]) -> None:
+    """``segment_metrics`` in each bias section: per segment config, the metrics of each segment's rows.
+
+    Shape (Clarify's own is not documented): ``[{"name_or_index", "config_name"?, "segments": [{"segment",
+    "values" (null for the default segment), "label", "label_value_or_threshold", "facets"}]}]``. The flip
+    test, which needs the feature rows, is not computed per segment.
+    """
+    assert run.bias is not None
+    specs = resolve_segments(run.plan.config, list(run.roles.columns))
+    for stage, build in (("pre_training", pre_training_bias_section), ("post_training", post_training_bias_section)):
+        section = sections.get(f"{stage}_bias_metrics")
+        if not isinstance(section, dict):
+            continue
+        configs = []
+        for spec, parts in zip(specs, result.segment_counts, strict=True):
+            entries = []
+            for j, (name, counts) in enumerate(zip(spec.names, parts, strict=True)):
+                entry: dict[str, object] = {
+                    "segment": name,
+                    "values": list(spec.segments[j]) if j < len(spec.segments) else None,
+                    "rows": 0 if counts is None else sum(next(iter(counts.cells.values())).values()),
+                }
+                if counts is not None:
+                    body = build(counts, run.bias)
+                    entry.update({k: body[k] for k in ("label", "label_value_or_threshold", "facets")})
+                entries.append(entry)
+            described: dict[str, object] = {"name_or_index": spec.name_or_index}
+            if spec.config_name is not None:
+                described["config_name"] = spec.config_name
+            described["segments"] = entries
+            configs.append(described)
+        section["segment_metrics"] = configs

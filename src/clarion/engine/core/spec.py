@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from clarion.bias import BiasSpec, FacetSpec
+from clarion.bias.segments import resolve_segments
 from clarion.data import ColumnRoles, ReadOptions, column_roles
 from clarion.data.facet_join import facet_dataset_columns
 from clarion.data.roles import JSON_TYPES
@@ -82,6 +83,7 @@ def bias_only_columns(plan: AnalysisPlan) -> tuple[str, ...] | None:
     needed = [roles.label, roles.predicted_label, roles.group, *roles.facets]
     if c.predicted_label_dataset_uri is not None or c.facet_dataset_uri is not None:
         needed.append(roles.joinsource)  # predicted labels or facets are joined by id
+    needed += [spec.column for spec in resolve_segments(c, list(c.headers))]  # segment_config columns
     return tuple(name for name in c.headers if name in needed)
 
 
