@@ -407,3 +407,89 @@ def test_image_explanations_equal_the_local_engine(tmp_path, spark):
         values = np.array([a["attribution"] for a in line["explanations"][0]["attributions"]])
         np.testing.assert_allclose(values[:, 0], -values[:, 1], atol=1e-9)
         assert np.abs(values).sum() > 0.01
+
+
+def test_a_json_document_equals_the_local_engine(tmp_path, spark, adult_frame):
+    frame = adult_frame.iloc[:3000]
+    document = {"rows": frame.drop(columns="income").to_numpy().tolist(), "income": frame["income"].tolist()}
+    (tmp_path / "adult.json").write_text(json.dumps(document))
+    config = adult_config()
+    config.update(dataset_type="application/json", features="rows", label="income")
+    local, distributed = both_engines(config, tmp_path / "adult.json", tmp_path, spark)
+    assert distributed == local
+    d = frame["sex"] == " Female"
+    metrics = metrics_of(distributed["pre_training_bias_metrics"])
+    assert metrics["CI"] == pytest.approx(((~d).sum() - d.sum()) / len(d), abs=1e-12)
+
+
+def test_csv_records_with_quoted_line_breaks_equal_the_local_engine(tmp_path, spark, adult_numeric):
+    folder, frame, model = adult_numeric
+    notes = frame.iloc[:800].copy()
+    # a free-text column whose quoted values hold line breaks (and a doubled quote) in some records
+    notes["note"] = [f'line one\nline "two"\n\nend {i}' if i % 7 == 0 else f"note {i}" for i in range(len(notes))]
+    notes.to_csv(tmp_path / "notes.csv", header=False, index=False)
+    config = numeric_config(folder, frame, {"post_training_bias": {"methods": ["DPPL", "DI"]}})
+    config["headers"] = [*frame.columns, "note"]
+    config["excluded_columns"] = ["note"]
+    spark.conf.set("spark.sql.files.maxPartitionBytes", str(8 * 1024))  # splits fall inside quoted records
+    try:
+        local, distributed = both_engines(config, tmp_path / "notes.csv", tmp_path, spark)
+    finally:
+        spark.conf.set("spark.sql.files.maxPartitionBytes", str(256 * 1024))
+    assert distributed == local
+    predicted = model.predict_proba(notes[NUMERIC])[:, 1] > 0.5
+    d = notes["sex"] == 0
+    metrics = metrics_of(distributed["post_training_bias_metrics"])
+    assert metrics["DPPL"] == pytest.approx(predicted[~d].mean() - predicted[d].mean(), abs=1e-12)
+
+
+def test_a_separate_predicted_label_dataset_equals_the_local_engine(tmp_path, spark, adult_numeric):
+    folder, frame, model = adult_numeric
+    rng = np.random.default_rng(8)
+    data = frame.iloc[:4000]
+    predicted = rng.integers(0, 2, len(data))
+    data.to_csv(tmp_path / "data.csv", header=False, index=False)
+    pd.DataFrame({"score": rng.random(len(data)), "pred": predicted}).to_csv(tmp_path / "pred.csv", index=False)
+    config = numeric_config(folder, frame, {"post_training_bias": {"methods": ["DPPL", "DI", "FT"]}})
+    del config["predictor"]
+    config.update(
+        predicted_label_dataset_uri=str(tmp_path / "pred.csv"),
+        predicted_label_headers=["score", "pred"],
+        predicted_label="pred",
+    )
+    spark.conf.set("spark.sql.files.maxPartitionBytes", str(16 * 1024))
+    try:
+        local, distributed = both_engines(config, tmp_path / "data.csv", tmp_path, spark)
+        pd.DataFrame({"score": [0.5], "pred": [1]}).iloc[:0].to_csv(tmp_path / "short.csv", index=False)
+        config["predicted_label_dataset_uri"] = str(tmp_path / "short.csv")
+        with pytest.raises(DataError, match="short.csv: the predicted-label dataset has fewer rows than the dataset"):
+            run_analysis(
+                config,
+                data_uri=str(tmp_path / "data.csv"),
+                output_dir=tmp_path / "short",
+                quiet=True,
+                engine="spark",
+                spark_session=spark,
+            )
+    finally:
+        spark.conf.set("spark.sql.files.maxPartitionBytes", str(256 * 1024))
+    assert distributed == local
+    d = (data["sex"] == 0).to_numpy()
+    metrics = metrics_of(distributed["post_training_bias_metrics"])
+    assert metrics["DPPL"] == pytest.approx(predicted[~d].mean() - predicted[d].mean(), abs=1e-12)
+
+
+def test_quiet_cli_run_on_spark_prints_nothing(tmp_path):
+    """Spark's own start-up messages and logs stay off the terminal with --quiet (a fresh JVM in a subprocess)."""
+    import subprocess
+    import sys
+
+    (tmp_path / "adult.csv").write_text("".join(ADULT.read_text().splitlines(keepends=True)[:300]))
+    (tmp_path / "config.json").write_text(json.dumps(adult_config()))
+    command = [sys.executable, "-m", "clarion.cli", "run", str(tmp_path / "config.json")]
+    command += ["--data", str(tmp_path / "adult.csv"), "--output", str(tmp_path / "out"), "--engine", "spark"]
+    done = subprocess.run([*command, "--quiet"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout == "" and done.stderr == ""
+    analysis = json.loads((tmp_path / "out" / "analysis.json").read_text())
+    assert "pre_training_bias_metrics" in analysis

@@ -22,6 +22,11 @@ def set_quiet(quiet: bool) -> None:
     _quiet.set(quiet)
 
 
+def is_quiet() -> bool:
+    """Whether ``set_quiet(True)`` is in effect (the CLI's ``--quiet``, ``run_analysis(quiet=True)``)."""
+    return _quiet.get()
+
+
 def bars_enabled() -> bool:
     """Bars show only on an interactive terminal and when not silenced."""
     return not _quiet.get() and sys.stderr.isatty()

@@ -39,10 +39,9 @@ import pandas as pd
 from clarion.data.atomic import write_with
 from clarion.engine.core import PassOne, RunSpec, ShapPart, analyse, analyse_images, merge_pass_one, write_run
 from clarion.engine.plan import AnalysisPlan
-from clarion.engine.spark_read import SourceScan, open_source, with_exact_offsets
 from clarion.engine.spark_session import executor_errors, run_job, session_for_run, temporary_conf
+from clarion.engine.spark_sources import Source, needs_whole_files, open_source
 from clarion.engine.spark_tasks import (
-    PAYLOAD_SCHEMA,
     dataset_rows,
     decode,
     explain_rows,
@@ -50,6 +49,7 @@ from clarion.engine.spark_tasks import (
     run_task,
     with_predictor,
 )
+from clarion.errors import ClarionError
 from clarion.explain import ShapResult
 from clarion.explain.outputs import local_values_frame
 from clarion.predictors import Predictor
@@ -58,7 +58,7 @@ from clarion.progress import progress_bar
 from clarion.results import layout
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import SparkSession
 
 T = TypeVar("T")
 ARROW_BATCH_ROWS = 100_000
@@ -80,13 +80,20 @@ def run_spark(
             if run_plan.images:
                 return analyse_images(run_plan, SparkTasks(run_plan, spark), folder)
             with temporary_conf(spark, {"spark.sql.execution.arrow.maxRecordsPerBatch": str(ARROW_BATCH_ROWS)}):
-                frame, scan = open_source(spark, run_plan, ARROW_BATCH_ROWS)
-                if run_plan.shap or run_plan.pdp:
-                    with progress_bar("Counting rows per split", total=None):
-                        scan, _ = with_exact_offsets(spark, frame, scan)
-                return analyse(run_plan, SparkRunner(run_plan, spark, frame, scan), folder)
+                try:
+                    return _analyse(spark, run_plan, folder, whole_files=False)
+                except ClarionError as error:
+                    if not needs_whole_files(spark, run_plan, error):
+                        raise
+                return _analyse(spark, run_plan, folder, whole_files=True)
 
     return write_run(output_dir, plan, raw_config, compute)
+
+
+def _analyse(spark: SparkSession, plan: AnalysisPlan, folder: Path, *, whole_files: bool) -> dict[str, Any]:
+    with progress_bar("Opening the dataset", total=None):
+        source = open_source(spark, plan, ARROW_BATCH_ROWS, whole_files=whole_files)
+    return analyse(plan, SparkRunner(plan, spark, source), folder)
 
 
 class SparkTasks:
@@ -110,32 +117,25 @@ class SparkTasks:
 class SparkRunner(SparkTasks):
     """Chunks are Spark partitions' Arrow batches, computed on executors; partials travel pickled."""
 
-    def __init__(self, plan: AnalysisPlan, spark: SparkSession, frame: DataFrame, scan: SourceScan) -> None:
+    def __init__(self, plan: AnalysisPlan, spark: SparkSession, source: Source) -> None:
         super().__init__(plan, spark)
-        self.frame = frame
-        self.scan = scan
+        self.source = source
 
     def pass_one(self, plan: AnalysisPlan) -> tuple[RunSpec, PassOne]:
         task = executor_errors(pass_one)
-        scan = self.scan
         with progress_bar("Reading data and computing statistics (Spark)", total=None):
-            rows = run_job(lambda: self.frame.mapInPandas(lambda it: task(it, plan, scan), PAYLOAD_SCHEMA).collect())
+            rows = self.source.collect(lambda chunks: task(chunks, plan))
         return merge_pass_one(plan, decode(rows))
 
     def explain_rows(self, run: RunSpec, result: PassOne, baseline: pd.DataFrame) -> list[ShapPart]:
         task = executor_errors(explain_rows)
-        scan = self.scan
         with progress_bar("Explaining rows (Kernel SHAP on Spark)", total=None):
-            rows = run_job(
-                lambda: self.frame.mapInPandas(lambda it: task(it, run, scan, baseline), PAYLOAD_SCHEMA).collect()
-            )
+            rows = self.source.collect(lambda chunks: task(chunks, run, baseline))
         return decode(rows)
 
     def all_rows(self, run: RunSpec) -> pd.DataFrame:
         task = executor_errors(dataset_rows)
-        scan = self.scan
-        rows = run_job(lambda: self.frame.mapInPandas(lambda it: task(it, scan), PAYLOAD_SCHEMA).collect())
-        chunks = decode(rows)
+        chunks = decode(self.source.collect(task))
         return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0].reset_index(drop=True)
 
     def save_local_values(self, parts: list[ShapPart], values: ShapResult, output: Path) -> None:

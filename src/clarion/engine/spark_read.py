@@ -7,8 +7,8 @@ clarion parses each split on the executors with the local reader's own rules:
   JVM). Each Arrow batch of lines is parsed by pandas exactly as the local reader parses a block
   (``pd.read_csv`` with the same options; ``json.loads`` + the JMESPath extraction), so every chunk
   gets the dtypes pandas gives it locally and type inference (smclarify's rule on dtype kinds) sees
-  the same kinds and values. A file's first record is a header row by the local rule (equal to the
-  config's ``headers``; without them, any first record that is not all numbers).
+  the same kinds and values. A file's first record is a header row by the local rule
+  (``clarion.data.csv_reader.csv_layout``).
 - application/x-parquet is read by Spark's Parquet reader; its Arrow batches convert to the same
   pandas dtypes as pyarrow's ``to_pandas``.
 
@@ -18,8 +18,10 @@ a single pass can use ``file rank * 2**44 + start byte + row in split``, which s
 positions. The seeded row sample needs the real positions (its keys hash them), so runs with SHAP or
 PDP first count the rows of every split (a light pass over the text, no parsing) and use exact offsets.
 
-Not supported on Spark: CSV records with line breaks inside quoted fields (Spark splits text at every
-line break), application/json (one document is not splittable), a separate predicted-label dataset.
+Splits that cannot be parsed on their own raise ``WholeFilesNeeded``: a CSV line with an odd number of
+double quotes (a quoted field holding a line break: Spark splits text at every line break), or a
+file whose header row orders or names the columns differently from the first file's. The engine
+then reads whole files instead (``spark_sources.FileSource``), as it does for application/json.
 """
 
 from __future__ import annotations
@@ -34,13 +36,13 @@ from urllib.parse import unquote, urlparse
 import pandas as pd
 from pyspark.sql import functions as F
 
-from clarion.data.csv_reader import csv_layout, is_number, parse_csv_block
+from clarion.data.csv_reader import csv_layout, parse_csv_block
 from clarion.data.json_reader import json_columns, records_to_frame
 from clarion.data.options import ReadOptions
 from clarion.data.parquet_reader import parquet_names
 from clarion.engine.core import read_options
 from clarion.engine.plan import AnalysisPlan
-from clarion.engine.spark_session import executor_errors, run_job
+from clarion.engine.spark_session import WholeFilesNeeded, executor_errors, run_job
 from clarion.errors import DataError, NotSupportedError
 
 if TYPE_CHECKING:
@@ -50,6 +52,7 @@ FILE_COLUMN = "__clarion_file__"
 BLOCK_COLUMN = "__clarion_block__"
 TEXT_TYPES = ("text/csv", "application/jsonlines")
 FILE_STRIDE = 1 << 44  # pseudo positions: room for 16 TiB per file
+BOM = "\ufeff"
 
 
 def normalise_path(uri: str) -> str:
@@ -78,15 +81,11 @@ class SourceScan:
         return self.file_ranks[normalise_path(file)]
 
 
-def open_source(spark: SparkSession, plan: AnalysisPlan, chunk_rows: int) -> tuple[DataFrame, SourceScan]:
+def open_split_scan(spark: SparkSession, plan: AnalysisPlan, chunk_rows: int) -> tuple[DataFrame, SourceScan]:
     """The dataset as a Spark DataFrame (lines, or Parquet columns, plus file and split start) and its scan."""
     c = plan.config
-    if c.predicted_label_dataset_uri is not None:
-        raise NotSupportedError("predicted_label_dataset_uri: not supported yet by the Spark engine")
-    if c.facet_dataset_uri is not None:
-        raise NotSupportedError("facet_dataset_uri: not supported yet by the Spark engine (use the local engine)")
     if c.dataset_type not in (*TEXT_TYPES, "application/x-parquet"):
-        raise NotSupportedError(f"dataset_type: {c.dataset_type!r} is not supported yet by the Spark engine")
+        raise NotSupportedError(f"dataset_type: {c.dataset_type!r} cannot be split by Spark; read it whole")
     reader = spark.read.option("recursiveFileLookup", "true")
     try:
         frame = (
@@ -124,10 +123,8 @@ def _names_from_first_line(spark: SparkSession, first_file: str) -> tuple[str, .
     )
     if not lines:
         raise DataError(f"{first_file}: the dataset is empty")
-    fields = next(csv.reader([lines[0]["value"].lstrip("\ufeff")]))
-    if all(is_number(f) for f in fields):
-        return tuple(f"column_{i}" for i in range(len(fields)))
-    return tuple(f.strip() for f in fields)
+    fields = next(csv.reader([lines[0]["value"].removeprefix(BOM)]))
+    return tuple(csv_layout(fields, None, first_file).names)
 
 
 def with_exact_offsets(spark: SparkSession, frame: DataFrame, scan: SourceScan) -> tuple[SourceScan, int]:
@@ -174,33 +171,29 @@ class _TextSplits:
         self.header_pending: set[tuple[int, int]] = set()
         self.started: set[tuple[int, int]] = set()
 
-    def lines(self, rank: int, block: int, values: list[str]) -> list[str]:
+    def lines(self, file: str, rank: int, block: int, values: list[str]) -> list[str]:
         key = (rank, block)
         if key not in self.started:
             self.started.add(key)
             if block == 0:
                 self.header_pending.add(key)
         lines = [v for v in values if v is not None and v.strip()]
+        csv_data = self.scan.dataset_type == "text/csv"
+        if csv_data and any(line.count('"') % 2 for line in lines):
+            raise WholeFilesNeeded(f"{file}: a quoted CSV field holds a line break")
         if key in self.header_pending and lines:
             self.header_pending.discard(key)
-            if self.scan.dataset_type == "text/csv" and self._is_header(lines[0]):
+            if csv_data and self._is_header(lines[0], file):
                 lines = lines[1:]
         return lines
 
-    def _is_header(self, line: str) -> bool:
-        """The local reader's rule (BOM, case); a permuted header row is refused: splits are read by position."""
-        fields = next(csv.reader([line.lstrip("\ufeff")]))
-        headers = self.scan.options.headers
-        if not headers:
-            return not all(is_number(f) for f in fields)
-        if len(fields) != len(headers):
-            return False  # a data row with a wrong field count: the parser names its line
-        layout = csv_layout(fields, headers, "dataset")
-        if layout.has_header_row and layout.names != list(headers):
-            raise DataError(
-                f"the header row {fields} lists the columns in another order than headers {list(headers)}; "
-                "the Spark engine reads columns by position: reorder the file's columns or use the local engine"
-            )
+    def _is_header(self, line: str, file: str) -> bool:
+        """The local reader's rule for the first record (``csv_layout``); a file whose header row names the
+        columns in another order or other columns than the scan's needs the local reader itself."""
+        fields = next(csv.reader([line.removeprefix(BOM)]))
+        layout = csv_layout(fields, self.scan.options.headers, file)
+        if layout.has_header_row and (layout.order is not None or tuple(layout.names) != self.scan.names):
+            raise WholeFilesNeeded(f"{file}: the header row differs from the first file's")
         return layout.has_header_row
 
 
@@ -210,7 +203,7 @@ def _count_split_rows(batches: Iterator[pd.DataFrame], scan: SourceScan) -> Iter
     for batch in batches:
         for file, block, run in _runs(batch):
             rank = scan.rank_of(file)
-            n = len(splits.lines(rank, block, run["value"].tolist()))
+            n = len(splits.lines(file, rank, block, run["value"].tolist()))
             counts[(rank, block)] = counts.get((rank, block), 0) + n
     yield pd.DataFrame([(r, b, n) for (r, b), n in counts.items()], columns=["rank", "block", "rows"], dtype="int64")
 
@@ -225,7 +218,7 @@ def iter_chunks(batches: Iterator[pd.DataFrame], scan: SourceScan) -> Iterator[t
             key = (rank, block)
             done = emitted.get(key, 0)
             if scan.dataset_type in TEXT_TYPES:
-                lines = splits.lines(rank, block, run["value"].tolist())
+                lines = splits.lines(file, rank, block, run["value"].tolist())
                 if not lines:
                     continue
                 chunk = _parse_lines(lines, scan, file, block, done)
@@ -270,6 +263,6 @@ __all__ = [
     "SourceScan",
     "iter_chunks",
     "normalise_path",
-    "open_source",
+    "open_split_scan",
     "with_exact_offsets",
 ]

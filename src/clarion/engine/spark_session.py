@@ -21,7 +21,8 @@ from typing import Any, TypeVar
 from pyspark.sql import SparkSession
 
 from clarion import errors
-from clarion.errors import ClarionError
+from clarion.errors import ClarionError, DataError
+from clarion.progress import is_quiet
 
 T = TypeVar("T")
 
@@ -34,10 +35,12 @@ def _ignore_pandas_version_warning() -> None:
     warnings.filterwarnings("ignore", message=_PANDAS_WARNING, category=FutureWarning)
 
 
-def spark_session(master: str | None = None, *, app_name: str = "clarion") -> SparkSession:
+def spark_session(master: str | None = None, *, app_name: str = "clarion", quiet: bool = False) -> SparkSession:
     """A SparkSession for ``master`` (``local[*]`` when None), quiet, with executors on this Python.
 
-    When a session is already active it is returned as is (Spark allows one per process).
+    When a session is already active it is returned as is (Spark allows one per process). ``quiet``: the
+    JVM Spark starts (when none runs yet) writes nothing to this process's terminal, its start-up
+    messages included; errors still reach the caller as ClarionErrors.
     """
     _ignore_pandas_version_warning()
     # executors must run the Python that has clarion installed (local mode starts them from this env)
@@ -53,9 +56,32 @@ def spark_session(master: str | None = None, *, app_name: str = "clarion") -> Sp
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.pyspark.python", os.environ["PYSPARK_PYTHON"])
     )
-    session = builder.getOrCreate()
+    with _jvm_output_silenced(quiet):
+        session = builder.getOrCreate()
     session.sparkContext.setLogLevel("FATAL")  # executor errors reach the user as ClarionErrors
     return session
+
+
+@contextmanager
+def _jvm_output_silenced(quiet: bool) -> Iterator[None]:
+    """While the JVM starts, file descriptors 1 and 2 point to /dev/null: the JVM (and the Python workers it
+    starts later) keep them; this process gets its own back when the block ends."""
+    if not quiet:
+        yield
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, devnull):
+            os.close(fd)
 
 
 @contextmanager
@@ -66,7 +92,7 @@ def session_for_run(master: str | None, session: SparkSession | None) -> Iterato
         yield session
         return
     existed = SparkSession.getActiveSession() is not None
-    spark = spark_session(master)
+    spark = spark_session(master, quiet=is_quiet())
     try:
         yield spark
     finally:
@@ -112,12 +138,19 @@ def mark_error(exc: BaseException) -> str:
     return f"{_MARK}{name}|{' '.join(message.split())}{_MARK}"
 
 
+class WholeFilesNeeded(DataError):
+    """Spark's splits of a CSV file cannot be parsed on their own (a quoted line break, another header row)."""
+
+
+_ENGINE_ERRORS = {cls.__name__: cls for cls in (WholeFilesNeeded,)}
+
+
 def translate(exc: BaseException) -> ClarionError:
     """The ClarionError a failed Spark job stands for (the executor's error, else a one-line summary)."""
     text = str(exc)
     match = _MARKED.search(text)
     if match:
-        cls = getattr(errors, match.group(1), ClarionError)
+        cls = _ENGINE_ERRORS.get(match.group(1)) or getattr(errors, match.group(1), ClarionError)
         if not (isinstance(cls, type) and issubclass(cls, ClarionError)):
             cls = ClarionError
         return cls(match.group(2))

@@ -1,8 +1,8 @@
 """What the Spark engine runs on executors: the core's per-chunk work, one ``mapInPandas`` per pass.
 
-Every function reads Arrow batches of the scanned dataset (see ``spark_read``), turns them into the
-same pandas chunks as the local reader, and emits pickled partial results, one row per chunk
-(``position``, ``payload``), that the driver merges:
+Every chunk function gets a partition's chunks with their dataset positions (``spark_sources``: the
+local reader's chunks) and emits pickled partial results, one row per chunk (``position``,
+``payload``), that the driver merges:
 
 - ``pass_one``: ``(RunSpec, PassOne)`` of each chunk (the predictor, built on the executor from the
   config, only gives post-training bias its predicted labels);
@@ -38,10 +38,10 @@ from clarion.engine.core import (
     resolve_run,
 )
 from clarion.engine.plan import AnalysisPlan
-from clarion.engine.spark_read import SourceScan, iter_chunks
 from clarion.predictors import Predictor, build_predictor
 
 PAYLOAD_SCHEMA = "position long, payload binary"
+Chunks = Iterator[tuple[int, pd.DataFrame]]  # (dataset position of the first row, chunk)
 T = TypeVar("T")
 
 
@@ -60,19 +60,17 @@ def _predictor(plan: AnalysisPlan, needed: bool) -> AbstractContextManager[Predi
     return build_predictor(plan.config, feature_names_hint(plan))
 
 
-def pass_one(batches: Iterator[pd.DataFrame], plan: AnalysisPlan, scan: SourceScan) -> Iterator[pd.DataFrame]:
+def pass_one(chunks: Chunks, plan: AnalysisPlan) -> Iterator[pd.DataFrame]:
     """``(RunSpec, PassOne)`` of each chunk of this partition."""
     with _predictor(plan, plan.predictions_for_bias) as predictor:
         run: RunSpec | None = None
-        for position, chunk in iter_chunks(batches, scan):
+        for position, chunk in chunks:
             run = run or resolve_run(plan, list(chunk.columns))
             part: PassOne = pass_one_chunk(run, chunk, position, predictor, keep_outputs=False)
             yield _emit(position, (run, part))
 
 
-def explain_rows(
-    batches: Iterator[pd.DataFrame], run: RunSpec, scan: SourceScan, baseline: pd.DataFrame
-) -> Iterator[pd.DataFrame]:
+def explain_rows(chunks: Chunks, run: RunSpec, baseline: pd.DataFrame) -> Iterator[pd.DataFrame]:
     """Kernel SHAP values of every chunk of this partition (the model called from this executor)."""
     context = TaskContext.get()
     partition = context.partitionId() if context is not None else 0
@@ -80,14 +78,14 @@ def explain_rows(
         assert predictor is not None
         predict = model_predict(predictor)
         names: tuple[str, ...] | None = None
-        for position, chunk in iter_chunks(batches, scan):
+        for position, chunk in chunks:
             names = names or output_names(predictor, chunk[run.features])
             yield _emit(position, explain_chunk(run, chunk, position, predict, names, baseline, partition=partition))
 
 
-def dataset_rows(batches: Iterator[pd.DataFrame], scan: SourceScan) -> Iterator[pd.DataFrame]:
+def dataset_rows(chunks: Chunks) -> Iterator[pd.DataFrame]:
     """The chunks of this partition as the local reader parses them."""
-    for position, chunk in iter_chunks(batches, scan):
+    for position, chunk in chunks:
         yield _emit(position, chunk)
 
 

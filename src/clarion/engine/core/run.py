@@ -36,7 +36,11 @@ def merge_pass_one(plan: AnalysisPlan, parts: Iterable[tuple[RunSpec, PassOne]])
     run: RunSpec | None = None
     merged = PassOne()
     for spec, part in parts:
-        run = run or spec
+        if run is None:
+            run = spec
+        elif spec.roles.columns != run.roles.columns:
+            first, other = list(run.roles.columns), list(spec.roles.columns)
+            raise DataError(f"{plan.data_uri}: columns {other} differ from the first file's {first}")
         merged = merged.merge(part)
     if run is None:
         raise DataError(f"{plan.data_uri}: the dataset is empty")
