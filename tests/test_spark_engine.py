@@ -449,34 +449,46 @@ def test_a_separate_predicted_label_dataset_equals_the_local_engine(tmp_path, sp
     data = frame.iloc[:4000]
     predicted = rng.integers(0, 2, len(data))
     data.to_csv(tmp_path / "data.csv", header=False, index=False)
-    pd.DataFrame({"score": rng.random(len(data)), "pred": predicted}).to_csv(tmp_path / "pred.csv", index=False)
+    labels = pd.DataFrame({"id": data["id"], "score": rng.random(len(data)), "pred": predicted})
+    labels.sample(frac=1, random_state=1).to_csv(tmp_path / "by_id.csv", index=False)  # paired by id, any order
+    labels[["score", "pred"]].to_csv(tmp_path / "by_position.csv", index=False)
     config = numeric_config(folder, frame, {"post_training_bias": {"methods": ["DPPL", "DI", "FT"]}})
     del config["predictor"]
     config.update(
-        predicted_label_dataset_uri=str(tmp_path / "pred.csv"),
-        predicted_label_headers=["score", "pred"],
+        predicted_label_dataset_uri=str(tmp_path / "by_id.csv"),
+        predicted_label_headers=["id", "score", "pred"],
         predicted_label="pred",
     )
+    by_position = {
+        **{k: v for k, v in config.items() if k != "joinsource_name_or_index"},
+        "predicted_label_dataset_uri": str(tmp_path / "by_position.csv"),
+        "predicted_label_headers": ["score", "pred"],
+    }
+    d = (data["sex"] == 0).to_numpy()
     spark.conf.set("spark.sql.files.maxPartitionBytes", str(16 * 1024))
     try:
-        local, distributed = both_engines(config, tmp_path / "data.csv", tmp_path, spark)
-        pd.DataFrame({"score": [0.5], "pred": [1]}).iloc[:0].to_csv(tmp_path / "short.csv", index=False)
-        config["predicted_label_dataset_uri"] = str(tmp_path / "short.csv")
-        with pytest.raises(DataError, match="short.csv: the predicted-label dataset has fewer rows than the dataset"):
-            run_analysis(
-                config,
-                data_uri=str(tmp_path / "data.csv"),
-                output_dir=tmp_path / "short",
-                quiet=True,
-                engine="spark",
-                spark_session=spark,
-            )
+        for name, setup in (("id", config), ("position", by_position)):
+            local, distributed = both_engines(setup, tmp_path / "data.csv", tmp_path / name, spark)
+            assert distributed == local, name
+            metrics = metrics_of(distributed["post_training_bias_metrics"])
+            assert metrics["DPPL"] == pytest.approx(predicted[~d].mean() - predicted[d].mean(), abs=1e-12)
+        labels.iloc[:-1].to_csv(tmp_path / "missing.csv", index=False)
+        labels[["score", "pred"]].iloc[:-1].to_csv(tmp_path / "short.csv", index=False)
+        for setup, uri, message in (
+            (config, "missing.csv", f"missing.csv: no predicted label for id '{data['id'].iloc[-1]}'"),
+            (by_position, "short.csv", "short.csv: the predicted-label dataset has fewer rows than the dataset"),
+        ):
+            with pytest.raises(DataError, match=message):
+                run_analysis(
+                    {**setup, "predicted_label_dataset_uri": str(tmp_path / uri)},
+                    data_uri=str(tmp_path / "data.csv"),
+                    output_dir=tmp_path / "failed",
+                    quiet=True,
+                    engine="spark",
+                    spark_session=spark,
+                )
     finally:
         spark.conf.set("spark.sql.files.maxPartitionBytes", str(256 * 1024))
-    assert distributed == local
-    d = (data["sex"] == 0).to_numpy()
-    metrics = metrics_of(distributed["post_training_bias_metrics"])
-    assert metrics["DPPL"] == pytest.approx(predicted[~d].mean() - predicted[d].mean(), abs=1e-12)
 
 
 def test_quiet_cli_run_on_spark_prints_nothing(tmp_path):

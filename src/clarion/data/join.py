@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from clarion.data.options import TEXT_COLUMNS_ATTR, ReadOptions
@@ -175,3 +177,79 @@ class _Rechunk:
             self._buffer = pd.concat([self._buffer, nxt], ignore_index=True) if len(self._buffer) else nxt
         part, self._buffer = self._buffer.iloc[:n], self._buffer.iloc[n:].reset_index(drop=True)
         return part.reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class PredictedLabels:
+    """A separate predicted-label column loaded once, joined to chunks wherever they are (Spark executors):
+    by id (``joinsource`` set: ``by_id``) or by dataset position (``by_position``)."""
+
+    uri: str
+    name: str
+    text: bool
+    joinsource: str | None
+    by_id: dict[str, Any] | None = None
+    by_position: np.ndarray | None = None
+
+    def attach(self, chunk: pd.DataFrame, position: int) -> pd.DataFrame:
+        """``chunk`` (first row at dataset ``position``) with the predicted-label column."""
+        if self.by_position is not None:
+            return _with_column(chunk, self.name, self.by_position[position : position + len(chunk)], text=self.text)
+        assert self.by_id is not None and self.joinsource is not None
+        if self.joinsource not in chunk.columns:
+            raise DataError(f"joinsource_name_or_index: column {self.joinsource!r} not found in the dataset")
+        values = []
+        for raw in chunk[self.joinsource].tolist():
+            key = id_key(raw)
+            if key not in self.by_id:
+                raise DataError(
+                    f"{self.uri}: no predicted label for id {key!r} (joinsource_name_or_index {self.joinsource!r})"
+                )
+            values.append(self.by_id[key])
+        return _with_column(chunk, self.name, values, text=self.text)
+
+    def check_rows(self, dataset_rows: int) -> None:
+        """Joined by position: the two datasets have the same number of rows."""
+        if self.by_position is None:
+            return
+        if len(self.by_position) < dataset_rows:
+            raise DataError(f"{self.uri}: the predicted-label dataset has fewer rows than the dataset")
+        if len(self.by_position) > dataset_rows:
+            raise DataError(f"{self.uri}: the predicted-label dataset has more rows than the dataset")
+
+    def check_ids(self, dataset_ids: Iterator[str]) -> None:
+        """Joined by id: the dataset's ids (``id_key``), in order, are distinct and every label has its row."""
+        if self.by_id is None:
+            return
+        seen: set[str] = set()
+        for key in dataset_ids:
+            if key in seen:
+                raise DataError(f"joinsource_name_or_index: id {key!r} appears more than once in the dataset")
+            seen.add(key)
+        unused = [key for key in self.by_id if key not in seen]
+        if unused:
+            raise DataError(f"{self.uri}: id {unused[0]!r} has a predicted label but no row in the dataset")
+
+
+def load_predicted_labels(
+    *,
+    uri: str,
+    headers: Sequence[str] | None,
+    predicted_label: str | int | None,
+    joinsource: str | None,
+    chunk_rows: int,
+) -> PredictedLabels:
+    """Read the predicted-label dataset once (``joinsource``: the id column's name in the dataset, or None)."""
+    name = predicted_label_name(predicted_label)
+    if joinsource is not None:
+        text = (joinsource, name) if headers and name in headers else (joinsource,)
+        labels = _labels_by_id(uri, headers, predicted_label, joinsource, chunk_rows, text)
+        return PredictedLabels(uri, name, name in text, joinsource, by_id=labels)
+    all_names = tuple(headers) if headers else None
+    text_names = (name,) if all_names and name in all_names else ()
+    parts = [
+        part[name] if name in part.columns else part.iloc[:, 0]
+        for part in read_chunks(uri, _options(headers, text_names, chunk_rows))
+    ]
+    values = pd.concat(parts, ignore_index=True).to_numpy() if parts else np.empty(0)
+    return PredictedLabels(uri, name, bool(text_names), None, by_position=values)

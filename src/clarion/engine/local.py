@@ -32,6 +32,7 @@ from clarion.engine.core import (
     model_predict,
     output_names,
     pass_one_chunk,
+    pass_one_description,
     read_options,
     resolve_run,
     write_run,
@@ -85,16 +86,10 @@ class LocalRunner:
         self.text_columns: tuple[str, ...] = ()
         self.checkpoint = checkpoint
 
-    def pass_one(self, plan: AnalysisPlan) -> tuple[RunSpec, PassOne]:
-        """Pass one; when chunks typed a counted column differently, once more with those columns as text."""
-        with progress_bar("Reading data and computing statistics") as advance:
-            run, result = merge_pass_one(plan, self._pass_one_parts(advance))
-        mixed = result.counts.mixed_type_columns() if result.counts is not None else ()
-        if mixed and plan.config.dataset_type == "text/csv":
-            self.text_columns = mixed
-            with progress_bar("Reading data again (columns typed over all rows)") as advance:
-                run, result = merge_pass_one(plan, self._pass_one_parts(advance))
-        return run, result
+    def pass_one(self, plan: AnalysisPlan, text_columns: tuple[str, ...]) -> tuple[RunSpec, PassOne]:
+        self.text_columns = text_columns
+        with progress_bar(pass_one_description(text_columns)) as advance:
+            return merge_pass_one(plan, self._pass_one_parts(advance))
 
     def _pass_one_parts(self, advance: Callable[[float], None]) -> Iterator[tuple[RunSpec, PassOne]]:
         run: RunSpec | None = None

@@ -37,7 +37,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pandas as pd
 
 from clarion.data.atomic import write_with
-from clarion.engine.core import PassOne, RunSpec, ShapPart, analyse, analyse_images, merge_pass_one, write_run
+from clarion.engine.core import (
+    PassOne,
+    RunSpec,
+    ShapPart,
+    analyse,
+    analyse_images,
+    merge_pass_one,
+    pass_one_description,
+    write_run,
+)
 from clarion.engine.plan import AnalysisPlan
 from clarion.engine.spark_session import executor_errors, run_job, session_for_run, temporary_conf
 from clarion.engine.spark_sources import Source, needs_whole_files, open_source
@@ -121,9 +130,11 @@ class SparkRunner(SparkTasks):
         super().__init__(plan, spark)
         self.source = source
 
-    def pass_one(self, plan: AnalysisPlan) -> tuple[RunSpec, PassOne]:
+    def pass_one(self, plan: AnalysisPlan, text_columns: tuple[str, ...]) -> tuple[RunSpec, PassOne]:
         task = executor_errors(pass_one)
-        with progress_bar("Reading data and computing statistics (Spark)", total=None):
+        if text_columns:
+            self.source = self.source.with_text_columns(text_columns)
+        with progress_bar(pass_one_description(text_columns) + " (Spark)", total=None):
             rows = self.source.collect(lambda chunks: task(chunks, plan))
         return merge_pass_one(plan, decode(rows))
 

@@ -38,7 +38,7 @@ from pyspark.sql import functions as F
 
 from clarion.data.csv_reader import csv_layout, parse_csv_block
 from clarion.data.json_reader import json_columns, records_to_frame
-from clarion.data.options import ReadOptions
+from clarion.data.options import TEXT_COLUMNS_ATTR, ReadOptions
 from clarion.data.parquet_reader import parquet_names
 from clarion.engine.core import read_options
 from clarion.engine.plan import AnalysisPlan
@@ -239,7 +239,11 @@ def _parse_lines(lines: list[str], scan: SourceScan, file: str, block: int, done
         assert scan.names is not None
         text = ("\n".join(lines) + "\n").encode("utf-8")
         usecols = list(scan.usecols) if scan.usecols is not None else None
-        return parse_csv_block(text, list(scan.names), _where(file, block), done + 1, usecols)
+        keep = [n for n in scan.options.text_columns or () if n in scan.names and (usecols is None or n in usecols)]
+        chunk = parse_csv_block(text, list(scan.names), _where(file, block), done + 1, usecols, text_columns=keep)
+        if keep:
+            chunk.attrs[TEXT_COLUMNS_ATTR] = tuple(keep)
+        return chunk
     records = []
     for i, line in enumerate(lines):
         try:

@@ -9,8 +9,9 @@
   number of quote characters stops the job; the run then starts again with whole files.
 
 Both give ``(dataset position, chunk)`` pairs to a chunk task and collect what it emits. With a
-separate predicted-label dataset (``predicted_label_dataset_uri``) the driver reads its column once
-(the local reader), broadcasts it, and executors join it to each chunk by position (exact offsets).
+separate predicted-label dataset (``predicted_label_dataset_uri``) the driver reads it once
+(``clarion.data.join``), broadcasts it, and executors join it to each chunk by id (with a join
+source) or by dataset position (exact offsets); the driver checks that the row counts agree.
 """
 
 from __future__ import annotations
@@ -24,13 +25,15 @@ import pandas as pd
 from pyspark.sql import functions as F
 
 from clarion.data import read_chunks
+from clarion.data.join import PredictedLabels, id_key, load_predicted_labels
 from clarion.data.options import ReadOptions
+from clarion.data.roles import resolve
 from clarion.data.sources import DataFile, list_files
-from clarion.engine.core import joined_predicted_label, read_options
+from clarion.engine.core import read_options
 from clarion.engine.plan import AnalysisPlan
 from clarion.engine.spark_read import SourceScan, iter_chunks, open_split_scan, with_exact_offsets
 from clarion.engine.spark_session import WholeFilesNeeded, executor_errors, run_job
-from clarion.engine.spark_tasks import PAYLOAD_SCHEMA
+from clarion.engine.spark_tasks import PAYLOAD_SCHEMA, decode, emit
 from clarion.errors import ClarionError, DataError, NotSupportedError
 
 if TYPE_CHECKING:
@@ -51,20 +54,21 @@ class Source(Protocol):
         """This source with every chunk at its exact dataset position, and the number of rows."""
         ...
 
+    def with_text_columns(self, text_columns: tuple[str, ...]) -> Source:
+        """This source with CSV ``text_columns`` read as text (typed later over the whole column)."""
+        ...
+
 
 @dataclass(frozen=True)
 class Labels:
-    """A separate predicted-label column, joined to chunks by dataset position as column ``name``."""
+    """A separate predicted-label column, broadcast to the executors and joined to chunks there."""
 
-    name: str
-    values: Broadcast[np.ndarray]
+    values: Broadcast[PredictedLabels]
 
     def join(self, chunks: Chunks) -> Chunks:
-        values = self.values.value
+        labels = self.values.value
         for position, chunk in chunks:
-            chunk = chunk.copy()
-            chunk[self.name] = values[position : position + len(chunk)]
-            yield position, chunk
+            yield position, labels.attach(chunk, position)
 
 
 def _joined(chunks: Chunks, labels: Labels | None) -> Chunks:
@@ -89,6 +93,10 @@ class SplitSource:
     def with_exact_offsets(self) -> tuple[SplitSource, int]:
         scan, rows = with_exact_offsets(self.spark, self.frame, self.scan)
         return replace(self, scan=scan), rows
+
+    def with_text_columns(self, text_columns: tuple[str, ...]) -> SplitSource:
+        options = replace(self.scan.options, text_columns=text_columns or None)
+        return replace(self, scan=replace(self.scan, options=options))
 
     def has_odd_quote_lines(self) -> bool:
         """Whether a line holds an odd number of double quotes (a quoted field continues on the next line)."""
@@ -129,8 +137,13 @@ class FileSource:
             )
         )
         sizes = dict(counts)
+        if not items:
+            return self, 0
         starts = np.concatenate([[0], np.cumsum([sizes[rank] for rank in range(len(items))])])
         return replace(self, offsets=tuple(int(s) for s in starts[:-1])), int(starts[-1])
+
+    def with_text_columns(self, text_columns: tuple[str, ...]) -> FileSource:
+        return replace(self, options=replace(self.options, text_columns=text_columns or None))
 
 
 def _file_chunks(
@@ -174,21 +187,52 @@ def open_source(spark: SparkSession, plan: AnalysisPlan, chunk_rows: int, *, who
         return source
     exact, rows = source.with_exact_offsets()
     labels = _predicted_labels(spark, plan, rows, chunk_rows)
-    return replace(exact, labels=labels) if labels is not None else exact
+    if labels is None:
+        return exact
+    joinsource = labels.values.value.joinsource
+    if joinsource is not None:
+        check_joined_ids(exact, labels, joinsource)
+    return replace(exact, labels=labels)
 
 
 def _predicted_labels(spark: SparkSession, plan: AnalysisPlan, rows: int, chunk_rows: int) -> Labels | None:
-    """The separate predicted-label column, checked to have one value per dataset row."""
+    """The separate predicted-label column (``clarion.data.join``), checked to have one value per dataset row."""
     c = plan.config
-    uri, name = c.predicted_label_dataset_uri, joined_predicted_label(plan)
-    if uri is None or name is None:
+    uri = c.predicted_label_dataset_uri
+    if uri is None:
         return None
-    headers = tuple(c.predicted_label_headers) if c.predicted_label_headers else None
-    options = ReadOptions(dataset_type="text/csv", headers=headers, chunk_rows=chunk_rows)
-    columns = [part[name] if name in part.columns else part.iloc[:, 0] for part in read_chunks(uri, options)]
-    values = pd.concat(columns, ignore_index=True).to_numpy() if columns else np.empty(0)
-    if len(values) < rows:
-        raise DataError(f"{uri}: the predicted-label dataset has fewer rows than the dataset")
-    if len(values) > rows:
-        raise DataError(f"{uri}: the predicted-label dataset has more rows than the dataset")
-    return Labels(name, spark.sparkContext.broadcast(values))
+    labels = load_predicted_labels(
+        uri=uri,
+        headers=c.predicted_label_headers,
+        predicted_label=c.predicted_label,
+        joinsource=_joinsource_column(plan, chunk_rows),
+        chunk_rows=chunk_rows,
+    )
+    labels.check_rows(rows)
+    return Labels(spark.sparkContext.broadcast(labels))
+
+
+def check_joined_ids(source: Source, labels: Labels, joinsource: str) -> None:
+    """Ids joined by name: every id once in the dataset, every predicted label used (one light pass)."""
+    task = executor_errors(_chunk_ids)
+    ids = (key for chunk_ids in decode(source.collect(lambda chunks: task(chunks, joinsource))) for key in chunk_ids)
+    labels.values.value.check_ids(ids)
+
+
+def _chunk_ids(chunks: Chunks, joinsource: str) -> Iterator[pd.DataFrame]:
+    for position, chunk in chunks:
+        if joinsource not in chunk.columns:
+            raise DataError(f"joinsource_name_or_index: column {joinsource!r} not found in the dataset")
+        yield emit(position, [id_key(value) for value in chunk[joinsource].tolist()])
+
+
+def _joinsource_column(plan: AnalysisPlan, chunk_rows: int) -> str | None:
+    """The dataset's id column: the config's name (a JSON expression names the column it makes) or index."""
+    ref = plan.config.joinsource_name_or_index
+    if ref is None or isinstance(ref, str):
+        return ref
+    names = list(plan.config.headers or [])
+    if not names:
+        first = next(read_chunks(plan.data_uri, read_options(plan, chunk_rows)), None)
+        names = list(first.columns) if first is not None else []
+    return resolve(ref, names, "joinsource_name_or_index")

@@ -45,7 +45,7 @@ Chunks = Iterator[tuple[int, pd.DataFrame]]  # (dataset position of the first ro
 T = TypeVar("T")
 
 
-def _emit(position: int, part: Any) -> pd.DataFrame:
+def emit(position: int, part: Any) -> pd.DataFrame:
     return pd.DataFrame({"position": [position], "payload": [pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL)]})
 
 
@@ -67,7 +67,7 @@ def pass_one(chunks: Chunks, plan: AnalysisPlan) -> Iterator[pd.DataFrame]:
         for position, chunk in chunks:
             run = run or resolve_run(plan, list(chunk.columns))
             part: PassOne = pass_one_chunk(run, chunk, position, predictor, keep_outputs=False)
-            yield _emit(position, (run, part))
+            yield emit(position, (run, part))
 
 
 def explain_rows(chunks: Chunks, run: RunSpec, baseline: pd.DataFrame) -> Iterator[pd.DataFrame]:
@@ -80,18 +80,18 @@ def explain_rows(chunks: Chunks, run: RunSpec, baseline: pd.DataFrame) -> Iterat
         names: tuple[str, ...] | None = None
         for position, chunk in chunks:
             names = names or output_names(predictor, chunk[run.features])
-            yield _emit(position, explain_chunk(run, chunk, position, predict, names, baseline, partition=partition))
+            yield emit(position, explain_chunk(run, chunk, position, predict, names, baseline, partition=partition))
 
 
 def dataset_rows(chunks: Chunks) -> Iterator[pd.DataFrame]:
     """The chunks of this partition as the local reader parses them."""
     for position, chunk in chunks:
-        yield _emit(position, chunk)
+        yield emit(position, chunk)
 
 
 def run_task(_: Any, task: Callable[[], Any]) -> Iterator[pd.DataFrame]:
     """``task()`` in one executor task, its result pickled back."""
-    yield _emit(0, task())
+    yield emit(0, task())
 
 
 def with_predictor(plan: AnalysisPlan, task: Callable[[Predictor], T]) -> T:

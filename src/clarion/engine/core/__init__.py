@@ -22,7 +22,14 @@ if TYPE_CHECKING:
         shap_baseline,
     )
     from clarion.engine.core.passes import SAMPLE_ROWS, PassOne, bias_sections, pass_one_chunk
-    from clarion.engine.core.run import Runner, analyse, analyse_images, merge_pass_one, write_run
+    from clarion.engine.core.run import (
+        Runner,
+        analyse,
+        analyse_images,
+        merge_pass_one,
+        pass_one_description,
+        write_run,
+    )
     from clarion.engine.core.spec import (
         PREDICTED_LABEL_COLUMN,
         RunSpec,
@@ -57,6 +64,7 @@ _EXPORTS = {
         "analyse",
         "analyse_images",
         "merge_pass_one",
+        "pass_one_description",
         "write_run",
     ),
     "spec": (
@@ -95,6 +103,7 @@ __all__ = [
     "model_predict",
     "output_names",
     "pass_one_chunk",
+    "pass_one_description",
     "read_options",
     "resolve_run",
     "shap_baseline",

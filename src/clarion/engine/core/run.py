@@ -26,9 +26,19 @@ VERSION = "1.0"
 
 
 class Runner(ExplainRunner, Protocol):
-    """Where pass one runs: ``pass_one`` resolves the run spec and merges every chunk's ``PassOne``."""
+    """Where pass one runs: ``pass_one`` resolves the run spec and merges every chunk's ``PassOne``.
 
-    def pass_one(self, plan: AnalysisPlan) -> tuple[RunSpec, PassOne]: ...
+    ``text_columns``: CSV columns to read as text and type over the whole column, from then on (later
+    passes read them the same way).
+    """
+
+    def pass_one(self, plan: AnalysisPlan, text_columns: tuple[str, ...]) -> tuple[RunSpec, PassOne]: ...
+
+
+def pass_one_description(text_columns: tuple[str, ...]) -> str:
+    if text_columns:
+        return "Reading data again (columns typed over all rows)"
+    return "Reading data and computing statistics"
 
 
 def merge_pass_one(plan: AnalysisPlan, parts: Iterable[tuple[RunSpec, PassOne]]) -> tuple[RunSpec, PassOne]:
@@ -49,7 +59,10 @@ def merge_pass_one(plan: AnalysisPlan, parts: Iterable[tuple[RunSpec, PassOne]])
 
 def analyse(plan: AnalysisPlan, runner: Runner, output_dir: str | Path) -> dict[str, Any]:
     """The analysis.json document of a tabular (or text) run; explanations write their files as they finish."""
-    run, result = runner.pass_one(plan)
+    run, result = runner.pass_one(plan, ())
+    mixed = result.counts.mixed_type_columns() if result.counts is not None else ()
+    if mixed and plan.config.dataset_type == "text/csv":  # chunks typed a counted column differently
+        run, result = runner.pass_one(plan, mixed)
     analysis: dict[str, Any] = {"version": VERSION}
     analysis.update(bias_sections(run, result))
     if plan.shap or plan.pdp:
