@@ -310,9 +310,10 @@ def main(argv: list[str] | None = None) -> int:
         typer.echo("clarion: interrupted", err=True)
         return 130
     except Exception as exc:  # usage errors (click's, possibly vendored by typer), or an unexpected failure
-        if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
-            exc.show()
-            return exc.exit_code
+        show, exit_code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(exit_code, int):
+            show()
+            return exit_code
         if _state["debug"]:
             traceback.print_exc()
         typer.echo(f"clarion: internal error: {type(exc).__name__}: {exc} (run with --debug for details)", err=True)

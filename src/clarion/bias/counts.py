@@ -15,6 +15,7 @@ the typed counts equal those of one whole-file read whatever the chunk size.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -70,6 +71,7 @@ class ColumnSummary:
     chunk_kinds: frozenset[str] = frozenset()  # bool / int / float / text of the chunks that had values
 
     def merge(self, other: ColumnSummary) -> ColumnSummary:
+        first_row: int | None
         if other.first_row is not None and (self.first_row is None or other.first_row < self.first_row):
             first_row, first_value = other.first_row, other.first_value
         else:
@@ -239,7 +241,7 @@ class BiasCounts:
                 counts = self.value_counts(name)
                 texts = [v for v in counts if v is not MISSING]
                 kind, mapping = csv_column_types(texts, has_missing=counts.get(MISSING, 0) > 0)
-                maps[name] = lambda v, m=mapping: m.get(v, v)
+                maps[name] = functools.partial(_mapped, mapping)
                 first = summary.first_value
                 summaries[name] = ColumnSummary(kind, summary.first_row, mapping.get(first, first))
             elif summary.kind == "float":
@@ -324,3 +326,8 @@ def merge_all(parts: list[BiasCounts]) -> BiasCounts:
     for part in parts[1:]:
         result = result.merge(part)
     return result
+
+
+def _mapped(mapping: dict[Any, Any], value: Any) -> Any:
+    """``value`` as the column's type decided over all its values (unchanged when not in ``mapping``)."""
+    return mapping.get(value, value)

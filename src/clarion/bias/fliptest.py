@@ -131,7 +131,7 @@ class _Table:
         first = tables[0]
         return _Table(
             tuple(
-                None if first.features[j] is None else np.concatenate([t.features[j] for t in tables])  # type: ignore[misc]
+                None if first.features[j] is None else np.concatenate([t.features[j] for t in tables])
                 for j in range(len(first.features))
             ),
             {name: np.concatenate([t.facets[name] for t in tables]) for name in first.facets},
@@ -199,7 +199,7 @@ class FlipTestData:
             raise ValueError("cannot merge flip-test rows with different feature columns")
         parts = self.parts + other.parts
         if all(p.row_offset is not None for p in parts):
-            parts = tuple(sorted(parts, key=lambda p: p.row_offset))
+            parts = tuple(sorted(parts, key=lambda p: p.row_offset or 0))
         dtypes = tuple(
             a if a == b else str(_common_dtype([a, b])) for a, b in zip(self.dtypes, other.dtypes, strict=True)
         )

@@ -191,8 +191,9 @@ def parse_inputs(
         if body is None:
             raise DataError(f"{record.where}: captureData.endpointInput is missing (capture the requests)")
         media = _media_type(body.content_type) or "text/csv"
+        found: list[list[object]]
         if media == "text/csv":
-            found = [row for row in csv.reader(io.StringIO(body.text)) if row]
+            found = [list(row) for row in csv.reader(io.StringIO(body.text)) if row]
         elif media in ("application/jsonlines", "application/json"):
             found = _json_rows(body.text, media, expr, record.where)
         else:

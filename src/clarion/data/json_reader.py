@@ -101,7 +101,7 @@ def records_to_frame(
     for (name, _), values in zip(columns.extras, extra_values, strict=True):
         if label_name is not None and name == options.label:
             name = label_name
-        frame[name] = values
+        frame[name] = pd.Series(values, index=frame.index)
     return frame
 
 

@@ -75,8 +75,8 @@ def column_roles(
     )
     group = resolve(config.group_variable, columns, "group_variable")
     excluded = {resolve(c, columns, f"excluded_columns[{i}]") for i, c in enumerate(config.excluded_columns or [])}
-    not_features = {label, predicted, joinsource, *not_features} | excluded
-    features = tuple(c for c in columns if c not in not_features)
+    dropped = {label, predicted, joinsource, *not_features} | excluded
+    features = tuple(c for c in columns if c not in dropped)
     if not features:
         raise DataError("features: the dataset has no feature columns left to send to the model")
     return ColumnRoles(

@@ -92,7 +92,8 @@ def explain_image_files(plan: AnalysisPlan, files: Sequence[Path]) -> ImageShapR
     shap = config.methods.shap
     assert shap is not None and shap.image_config is not None  # checked by make_plan
     baseline = read_image(shap.baseline) if isinstance(shap.baseline, str) else None
-    label_headers = config.predictor.label_headers if config.predictor and config.predictor.label_headers else None
+    headers = config.predictor.label_headers if config.predictor else None
+    label_headers = [str(h) for h in headers] if headers else None
     with (
         build_image_predictor(config) as predict,
         progress_bar("Explaining images (Kernel SHAP)", total=len(files), unit="images") as advance,

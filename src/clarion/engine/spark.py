@@ -32,7 +32,7 @@ import functools
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
 
@@ -154,6 +154,10 @@ class SparkRunner(SparkTasks):
         write_part_files(output / layout.SHAP_DIR, parts, bare=shap is not None and shap.bare_feature_names)
 
 
+def _write_csv(table: pd.DataFrame, handle: IO[str]) -> None:
+    table.to_csv(handle, index=False)
+
+
 def write_part_files(directory: Path, parts: list[ShapPart], *, bare: bool = False) -> list[Path]:
     """One CSV per Spark partition, ``part-<number:05d>-<run id>.csv``, numbered and ordered by dataset position."""
     run_id = uuid.uuid4()
@@ -165,5 +169,5 @@ def write_part_files(directory: Path, parts: list[ShapPart], *, bare: bool = Fal
         frames = [local_values_frame(p.result, p.joinsource, bare=bare) for p in group]
         table = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
         path = directory / f"part-{number:05d}-{run_id}.csv"
-        written.append(write_with(path, lambda handle, table=table: table.to_csv(handle, index=False)))
+        written.append(write_with(path, functools.partial(_write_csv, table)))
     return written

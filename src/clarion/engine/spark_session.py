@@ -103,17 +103,17 @@ def session_for_run(master: str | None, session: SparkSession | None) -> Iterato
 @contextmanager
 def temporary_conf(spark: SparkSession, settings: dict[str, str]) -> Iterator[None]:
     """Set runtime SQL settings for the duration of a run and restore the previous values."""
-    previous = {key: spark.conf.get(key, None) for key in settings}
+    previous: dict[str, str | None] = {key: spark.conf.get(key, None) for key in settings}
     for key, value in settings.items():
         spark.conf.set(key, value)
     try:
         yield
     finally:
-        for key, value in previous.items():
-            if value is None:
+        for key, old in previous.items():
+            if old is None:
                 spark.conf.unset(key)
             else:
-                spark.conf.set(key, value)
+                spark.conf.set(key, old)
 
 
 def executor_errors(function: Callable[..., Iterator[T]]) -> Callable[..., Iterator[T]]:
@@ -142,7 +142,7 @@ class WholeFilesNeeded(DataError):
     """Spark's splits of a CSV file cannot be parsed on their own (a quoted line break, another header row)."""
 
 
-_ENGINE_ERRORS = {cls.__name__: cls for cls in (WholeFilesNeeded,)}
+_ENGINE_ERRORS: dict[str, type[ClarionError]] = {cls.__name__: cls for cls in (WholeFilesNeeded,)}
 
 
 def translate(exc: BaseException) -> ClarionError:
@@ -150,9 +150,8 @@ def translate(exc: BaseException) -> ClarionError:
     text = str(exc)
     match = _MARKED.search(text)
     if match:
-        cls = _ENGINE_ERRORS.get(match.group(1)) or getattr(errors, match.group(1), ClarionError)
-        if not (isinstance(cls, type) and issubclass(cls, ClarionError)):
-            cls = ClarionError
+        found = _ENGINE_ERRORS.get(match.group(1)) or getattr(errors, match.group(1), None)
+        cls = found if isinstance(found, type) and issubclass(found, ClarionError) else ClarionError
         return cls(match.group(2))
     first = next((line.strip() for line in text.splitlines() if line.strip()), type(exc).__name__)
     return ClarionError(f"Spark job failed: {first[:500]}")

@@ -16,7 +16,7 @@ source) or by dataset position (exact offsets); the driver checks that the row c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -147,7 +147,7 @@ class FileSource:
 
 
 def _file_chunks(
-    items: Iterator[tuple[int, DataFile]], options: ReadOptions, offsets: tuple[int, ...] | None
+    items: Iterable[tuple[int, DataFile]], options: ReadOptions, offsets: tuple[int, ...] | None
 ) -> Chunks:
     for rank, data_file in items:
         position = offsets[rank] if offsets is not None else rank * FILE_STRIDE

@@ -200,7 +200,7 @@ def _sampled_plan(m: int, num_units: int, rng: np.random.Generator, proposal: st
     blocks: list[np.ndarray] = []
     unit_w: list[np.ndarray] = []
     unit_sampled: list[np.ndarray] = []
-    for i in np.flatnonzero(enumerated):
+    for i in np.flatnonzero(enumerated).tolist():
         first = _stratum_units(m, int(t[i]))
         blocks.append(first)
         unit_w.append(np.full(first.shape[0], mass[i] / count[i]))
@@ -209,7 +209,7 @@ def _sampled_plan(m: int, num_units: int, rng: np.random.Generator, proposal: st
     if left > 0 and weight.sum() > 0:
         q = weight / weight.sum()
         counts = _systematic_counts(left * q, rng)
-        for i in np.flatnonzero(counts):
+        for i in np.flatnonzero(counts).tolist():
             first = _draw_units(m, int(t[i]), int(counts[i]), rng)
             blocks.append(first)
             unit_w.append(np.full(first.shape[0], mass[i] / (left * q[i])))

@@ -373,7 +373,7 @@ def explain_images(
             found = _detections(run(image[None])[0])
             boxes = select_boxes(found, image_config.max_objects, probability_threshold)
             total_rows += 1
-            names = tuple(f"box{i + 1}" for i in range(len(boxes)))
+            names = [f"box{i + 1}" for i in range(len(boxes))]
             values = np.zeros((m_all, len(boxes)))
             base = np.zeros(len(boxes))
             pred = np.array([b.score for b in boxes])
@@ -403,11 +403,13 @@ def explain_images(
                 )
                 total_rows += shap.model_rows
                 exact &= shap.exact
-                values[np.ix_(players, box_ids)] = shap.values[0]
+                values[np.ix_(players, np.asarray(box_ids))] = shap.values[0]
                 base[box_ids] = shap.base_values[0]
                 pred[box_ids] = shap.base_values[0] + shap.values[0].sum(axis=0)
             images.append(
-                ImageExplanation(name, str(path), image, segments, values, base, pred, names, tuple(boxes), found)
+                ImageExplanation(
+                    name, str(path), image, segments, values, base, pred, tuple(names), tuple(boxes), found
+                )
             )
         if progress is not None:
             progress(1)

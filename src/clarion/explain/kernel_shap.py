@@ -265,7 +265,7 @@ def explain(
     if progress is not None and target is not None and pending.size:
         progress(int(pending.size))
     exact = plan.exact if isinstance(plan, CoalitionPlan) else bool(row_exact.all())
-    num_samples = plan.num_coalitions if shared else plan.num_samples
+    num_samples = plan.num_coalitions if isinstance(plan, CoalitionPlan) else plan.num_samples
     return ShapResult(
         feature_names=tuple(feature_names),
         output_names=tuple(output_names),

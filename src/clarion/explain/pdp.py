@@ -91,9 +91,9 @@ def grid(series: pd.Series, grid_resolution: int) -> tuple[str, list[Any], list[
         centres = lo + (np.arange(grid_resolution) + 0.5) * width
         return kind, centres.tolist(), (counts / n).tolist()
     if kind == "categorical":
-        counts = series.dropna().value_counts(sort=False)
-        values = sorted(counts.index, key=str)
-        return kind, [_plain(v) for v in values], [float(counts[v]) / n for v in values]
+        tally = series.dropna().value_counts(sort=False)
+        values = sorted(tally.index, key=str)
+        return kind, [_plain(v) for v in values], [float(tally[v]) / n for v in values]
     return kind, [], []
 
 
@@ -117,7 +117,7 @@ def partial_dependence(
         out[:] = np.nan
         return out
     per_call = max(1, max_batch_rows // n)
-    column = rows.columns.get_loc(feature)
+    column = list(rows.columns).index(feature)
     base = rows.reset_index(drop=True)
     for lo in range(0, g, per_call):
         part = list(values[lo : lo + per_call])
@@ -144,7 +144,8 @@ def _like(values: np.ndarray, original: pd.Series) -> Any:
     """Keep the column's dtype where the values fit it (strings stay strings, categories stay categories)."""
     if values.dtype == object:
         try:
-            return pd.array(values, dtype=original.dtype)
+            dtype: Any = original.dtype
+            return pd.array(values, dtype=dtype)
         except (TypeError, ValueError):
             return values
     return values
@@ -160,7 +161,7 @@ def pdp_section(
     max_batch_rows: int = DEFAULT_MAX_BATCH_ROWS,
 ) -> list[dict[str, Any]]:
     """``explanations.pdp``: one entry per selected feature (see the module docstring)."""
-    entries = []
+    entries: list[dict[str, Any]] = []
     for feature in select_features(list(rows.columns), pdp_config, global_shap):
         kind, values, distribution = grid(rows[feature], pdp_config.grid_resolution)
         if kind == "unsupported":

@@ -426,15 +426,15 @@ def explain_text(
         exact = exact and shap.exact
         for local, r in enumerate(ids):
             values = shap.values[local]  # (M, K)
-            features = []
+            attributions: list[FeatureAttribution] = []
             for name in rows.columns:
                 sl = composer.player_slice(name)
                 if name in text_columns:
-                    features.append(FeatureAttribution(str(name), "free_text", units[r][name], values[sl]))
+                    attributions.append(FeatureAttribution(str(name), "free_text", units[r][name], values[sl]))
                 else:
-                    features.append(FeatureAttribution(str(name), _data_type(rows[name]), None, values[sl]))
+                    attributions.append(FeatureAttribution(str(name), _data_type(rows[name]), None, values[sl]))
             prediction = shap.base_values[local] + values.sum(axis=0)
-            records[r] = TextRecordExplanation(tuple(features), shap.base_values[local], prediction)
+            records[r] = TextRecordExplanation(tuple(attributions), shap.base_values[local], prediction)
     if expected is None:
         expected = np.full(k, np.nan)
     return TextShapResult(

@@ -61,8 +61,9 @@ def text_records(result: TextShapResult, join_source: Sequence[Any] | None = Non
         raise ValueError(f"join_source has {len(join_source)} values for {len(result.records)} records")
     out = []
     for i, record in enumerate(result.records):
-        entries = []
+        entries: list[dict[str, Any]] = []
         for feature in record.features:
+            attributions: list[dict[str, Any]]
             if feature.units is None:
                 attributions = [{"attribution": [_num(v) for v in feature.values[0]]}]
             else:

@@ -39,7 +39,8 @@ def ndcg_chart(runs: Sequence[str], series: dict[str, list[float | None]], thres
             ax.plot(xs, ys, marker="o", color=SERIES[k % len(SERIES)], linewidth=1.8, label=chart_text(label))
             bad = [(x, y) for x, y in zip(xs, ys, strict=True) if y < threshold]
             if bad:
-                ax.scatter(*zip(*bad, strict=True), s=70, color=RED, zorder=5, edgecolor="white", linewidth=1)
+                bad_x, bad_y = zip(*bad, strict=True)
+                ax.scatter(bad_x, bad_y, s=70, color=RED, zorder=5, edgecolor="white", linewidth=1)
         low = min([threshold - 0.05] + [v for vs in series.values() for v in vs if v is not None])
         ax.set_ylim(max(0.0, low - 0.03), 1.02)
         ax.set_ylabel("NDCG")

@@ -176,10 +176,10 @@ def monitor(
     try:
         if parsed.dataset_type == CAPTURE_TYPE or is_capture(data_uri):
             derived, data_path = capture_dataset(parsed, raw, data_uri, ground_truth_uri, staging)
-            analysis = run_analysis(derived, data_uri=str(data_path), output_dir=staging)
+            run_analysis(derived, data_uri=str(data_path), output_dir=staging)
         else:
             source: Any = config if not isinstance(config, dict) else raw
-            analysis = run_analysis(source, data_uri=data_uri, output_dir=staging)
+            run_analysis(source, data_uri=data_uri, output_dir=staging)
         analysis = read_analysis(staging)  # as written: infinities as Clarify's strings
         found = check(constraints, analysis, options)
         drift = attribution_drift(constraints, analysis, options.threshold)

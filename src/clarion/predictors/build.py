@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import TracebackType
 from typing import Protocol, runtime_checkable
 
 import pandas as pd
@@ -42,12 +43,14 @@ class Predictor(Protocol):
 
     def __enter__(self) -> Predictor: ...
 
-    def __exit__(self, exc_type, exc, tb) -> None: ...  # type: ignore[no-untyped-def]
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
 
     def predict(self, features: pd.DataFrame) -> Predictions: ...
 
 
-def build_predictor(config: AnalysisConfig, feature_names: list[str]) -> Predictor:
+def build_predictor(config: AnalysisConfig, feature_names: list[str] | None) -> Predictor:
     """The Predictor the config asks for (not yet entered: use it in a ``with`` block)."""
     p = config.predictor
     if p is None:
@@ -199,8 +202,9 @@ def _codecs(config: AnalysisConfig, p: PredictorConfig, *, shadow: bool) -> tupl
     return request, response
 
 
-def _check_record_template(p: PredictorConfig, feature_names: list[str]) -> None:
-    if p.record_template is None:
+def _check_record_template(p: PredictorConfig, feature_names: list[str] | None) -> None:
+    """Placeholders name features; unknown names (None: known only once data is read) are checked per request."""
+    if p.record_template is None or feature_names is None:
         return
     names = set(_NAME_PLACEHOLDER.findall(p.record_template))
     unknown = sorted(names - set(feature_names))

@@ -329,7 +329,7 @@ class ResponseCodec:
                 return None
             return Predictions(scores=frame.to_numpy(dtype=float), label_headers=self.label_headers)
         picks = [i for i in (self.label, self.probability) if i is not None]
-        if any(not -width <= int(i) < width for i in picks):  # type: ignore[arg-type]
+        if any(not -width <= int(i) < width for i in picks):  # CSV answers pick columns by index
             return None
         scores = None
         if self.probability is not None:

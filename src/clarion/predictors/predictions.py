@@ -45,12 +45,12 @@ def concat_predictions(parts: list[Predictions]) -> Predictions:
     labels = None
     scores = None
     if all(p.labels is not None for p in parts):
-        labels = np.concatenate([p.labels for p in parts])  # type: ignore[misc]
+        labels = np.concatenate([p.labels for p in parts if p.labels is not None])
     if all(p.scores is not None for p in parts):
         widths = {p.scores.shape[1] for p in parts}  # type: ignore[union-attr]
         if len(widths) != 1:
             raise PredictorError(f"the model answered score vectors of different lengths {sorted(widths)}")
-        scores = np.concatenate([p.scores for p in parts])  # type: ignore[misc]
+        scores = np.concatenate([p.scores for p in parts if p.scores is not None])
     return Predictions(labels=labels, scores=scores, label_headers=first.label_headers)
 
 

@@ -199,7 +199,7 @@ class ShadowPredictor:
         return self.client
 
     def predict(self, features: pd.DataFrame) -> Predictions:
-        return self._running().predict(features)  # type: ignore[no-any-return]
+        return self._running().predict(features)
 
     def __call__(self, images: Any) -> Any:
         return self._running()(images)

@@ -7,6 +7,7 @@ This module needs only numpy and matplotlib so the report notebook can embed its
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -17,7 +18,13 @@ RED = "#c8553d"
 GREY = "#8a8f98"
 BAND = "#e3f1e6"
 SERIES = ("#3a6ea5", "#d9822b", "#4f9a6b", "#8a63b0", "#c8553d", "#5a8fa8", "#a58a3a", "#6b6b6b")
-FONT = {"font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "xtick.labelsize": 8, "ytick.labelsize": 8}
+FONT: dict[Any, Any] = {
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.labelsize": 9,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+}
 
 
 def chart_text(text: object, limit: int = 32) -> str:

@@ -341,8 +341,8 @@ def _find_images(root: Path) -> tuple[ImageThumb, ...]:
     thumbs = []
     for path in paths[:MAX_IMAGES]:
         try:
-            with Image.open(path) as img:
-                img = img.convert("RGB")
+            with Image.open(path) as opened:
+                img = opened.convert("RGB")
                 img.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
                 buf = io.BytesIO()
                 img.save(buf, format="PNG", optimize=True)

@@ -165,7 +165,7 @@ def _partial_dependence(
     global_shap: dict[str, float] | None,
     names: tuple[str, ...] | None,
     predictor: Predictor,
-) -> dict[str, Any]:
+) -> list[dict[str, Any]]:
     with progress_bar("Partial dependence", total=None, unit="features"):
         found = names or output_names(predictor, rows)
         return pdp_section(rows, model_predict(predictor), found, pdp_config, global_shap)
