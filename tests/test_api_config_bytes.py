@@ -23,7 +23,7 @@ import clarion.api as api
 from reference_tools import REFERENCE_DIR, sdk_configs
 from test_api_sdk_parity import cases
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.sdk, pytest.mark.slow]
 
 RUNNABLE = [
     "pre_all",

@@ -128,6 +128,7 @@ ROWS = [  # x = facet (1 is facet d), y = label; written as letters so both colu
 ]
 
 
+@pytest.mark.slow
 def test_pre_training_bias_runs_end_to_end(tmp_path: Path) -> None:
     data_file = tmp_path / "data.csv"
     data_file.write_text("".join(f"{'fm'[x]},{'ny'[y]}\n" for x, y in ROWS), encoding="utf-8")
@@ -147,6 +148,7 @@ def test_pre_training_bias_runs_end_to_end(tmp_path: Path) -> None:
     assert (tmp_path / "result" / "analysis_config.json").exists()
 
 
+@pytest.mark.slow
 def test_explainability_with_model_uri_end_to_end(tmp_path: Path) -> None:
     """Linear model, zero baseline: the exact SHAP value of feature j on row x is coef_j * x_j."""
     import joblib

@@ -23,6 +23,8 @@ import clarion.api.processor as processor_module
 from clarion.config import load_config
 from clarion.config.methods import TEXT_LANGUAGES
 
+pytestmark = [pytest.mark.sdk, pytest.mark.slow]
+
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE_DIR = ROOT / "tests" / "api_reference"
 

@@ -79,6 +79,7 @@ def assert_same_stats(analysis: dict, expected: dict) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.sdk
 def test_adult_numeric_labels_match_smclarify(tmp_path):
     frame = adult_numeric(1000)
     model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(frame[FEATURES], frame["Target"])
@@ -104,6 +105,7 @@ def test_adult_numeric_labels_match_smclarify(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.sdk
 def test_adult_text_labels_match_smclarify(tmp_path):
     raw = adult_raw(1000)
     numeric = adult_numeric(1000)
@@ -125,6 +127,7 @@ def test_adult_text_labels_match_smclarify(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.sdk
 def test_abalone_continuous_label_matches_smclarify(tmp_path):
     names = ["Sex", "Length", "Diameter", "Height", "Whole", "Shucked", "Viscera", "Shell", "Rings"]
     frame = pd.read_csv(DATASETS / "abalone" / "abalone.data", header=None, names=names).iloc[:1500]

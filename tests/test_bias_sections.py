@@ -323,6 +323,7 @@ def _frame(rows: list) -> pd.DataFrame:
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.lists(cell, min_size=1, max_size=12), min_size=3, max_size=3))
+@pytest.mark.slow
 def test_merge_is_associative_and_commutative(chunks):
     columns = BiasColumns("y", ("f",), None, "p")
     offsets = np.cumsum([0] + [len(c) for c in chunks])

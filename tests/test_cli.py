@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from clarion.cli import main
 
 CONFIG = {
@@ -87,6 +89,7 @@ def test_bad_row_fails_the_run_and_leaves_no_analysis_json(tmp_path, capsys):
     assert not (tmp_path / "out" / "analysis.json").exists()
 
 
+@pytest.mark.slow
 def test_relative_dataset_uri_is_read_from_the_config_folder(tmp_path):
     write_data(tmp_path)
     config = write_config(tmp_path, dict(CONFIG, dataset_uri="data.csv"))
@@ -121,6 +124,7 @@ def test_job_mode_failure_writes_the_message_file(tmp_path):
     assert message.startswith("ConfigError: label: column 'y' is not in headers")
 
 
+@pytest.mark.slow
 def test_report_and_card_commands_rerender_from_an_output_directory(tmp_path, capsys):
     config = dict(CONFIG, methods={"pre_training_bias": {"methods": "all"}, "report": {"name": "audit", "title": "T"}})
     data = write_data(tmp_path)

@@ -173,6 +173,7 @@ def test_unsupported_dataset_type(tmp_path):
         read_all(tmp_path / "x", dataset_type="application/x-image")
 
 
+@pytest.mark.slow
 def test_s3_uri_through_a_local_moto_server(s3_bucket):
     import s3fs
 

@@ -71,6 +71,7 @@ def test_adult_pre_training_bias_matches_pandas_formulas(tmp_path, adult_frame):
     assert written["pre_training_bias_metrics"]["facets"]["sex"][0]["metrics"][1]["name"] == "CI"
 
 
+@pytest.mark.slow
 def test_results_do_not_depend_on_the_chunk_size(tmp_path):
     config = adult_config()
     config["facet"].append({"name_or_index": "race"})

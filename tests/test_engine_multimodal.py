@@ -37,6 +37,7 @@ def spam_model(tmp_path_factory):
     return folder, pipe
 
 
+@pytest.mark.slow
 def test_text_run_writes_out_jsonl_with_efficient_attributions(tmp_path, spam_model):
     folder, pipe = spam_model
     data = tmp_path / "texts.csv"

@@ -13,6 +13,8 @@ import pytest
 from clarion.config import load_config
 from examples_fixtures import is_png, mean_abs, process_alive, processes_mentioning, run_example
 
+pytestmark = pytest.mark.slow
+
 FEATURES = ["Sex", "Length", "Diameter", "Height", "Whole weight", "Shucked weight", "Viscera weight", "Shell weight"]
 ROWS = 40
 

@@ -13,6 +13,8 @@ import pytest
 from clarion.card import md
 from examples_fixtures import process_alive, processes_mentioning, run_example
 
+pytestmark = pytest.mark.slow
+
 HEADERS = [
     "Age", "Workclass", "fnlwgt", "Education", "Education-Num", "Marital Status", "Occupation", "Relationship",
     "Ethnic group", "Sex", "Capital Gain", "Capital Loss", "Hours per week", "Country", "Target",

@@ -104,6 +104,7 @@ def test_kprototypes_fixed_point_and_separated_clusters():
     assert (by_hand.argmin(axis=1) == np.searchsorted(np.unique(labels), labels)).all()
 
 
+@pytest.mark.slow
 def test_default_cluster_count_finds_the_elbow_and_is_bounded():
     rng = np.random.default_rng(4)
     data = pd.DataFrame(

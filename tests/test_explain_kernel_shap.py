@@ -37,6 +37,7 @@ def test_linear_model_matches_closed_form(n_background):
 
 
 @pytest.mark.parametrize("n_background", [1, 3])
+@pytest.mark.slow
 def test_nonlinear_model_with_string_feature_matches_brute_force(n_background):
     rng = np.random.default_rng(2)
     rows = mixed_frame(rng, 6, 6)
@@ -131,6 +132,7 @@ def test_features_to_explain_errors_name_the_key():
         )
 
 
+@pytest.mark.slow
 def test_sampled_error_falls_with_budget_and_stderr_is_calibrated():
     rng = np.random.default_rng(6)
     m = 12

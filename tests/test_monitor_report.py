@@ -105,6 +105,7 @@ def page(folder, tmp_path_factory):
     return html, tmp_path_factory.mktemp("profile")
 
 
+@pytest.mark.browser
 def test_dom_shows_data_as_text_and_runs_nothing(page):
     path, profile = page
     dom = Dom()
@@ -122,6 +123,7 @@ def test_dom_shows_data_as_text_and_runs_nothing(page):
     assert "Feature attribution drift 0.68763962412262" in text
 
 
+@pytest.mark.browser
 def test_screenshot_paints_charts_with_threshold_lines(page, tmp_path):
     path, profile = page
     shot = tmp_path / "shot.png"

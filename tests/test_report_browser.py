@@ -10,6 +10,8 @@ from PIL import Image
 from clarion.report import render_reports
 from report_fixtures import IMG_FACET, SCRIPT_FACET, chromium_command, write_output_dir
 
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
 NAVY = (0x23, 0x34, 0x4D)  # masthead background
 BLUE = (0x3A, 0x6E, 0xA5)  # chart bars within the band
 ORANGE = (0xD9, 0x82, 0x2B)  # flagged chart bars and findings border

@@ -9,6 +9,8 @@ from nbclient import NotebookClient
 from clarion.report import render_reports
 from report_fixtures import write_output_dir
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):

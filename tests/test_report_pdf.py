@@ -9,6 +9,8 @@ from PIL import Image
 from clarion.report import render_reports
 from report_fixtures import GROUP_ERROR, SCRIPT_FACET, require_tool, write_output_dir
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def pdf(tmp_path_factory):

@@ -75,6 +75,7 @@ def chromium_dom(html: str, tmp_path) -> Dom:
     return parse(done.stdout)
 
 
+@pytest.mark.browser
 def test_card_markdown_renders_data_as_text(tmp_path):
     (tmp_path / "analysis.json").write_text(json.dumps(hostile_analysis()))
     card = build_card(tmp_path)
@@ -105,6 +106,7 @@ def notebook_markdown(tmp_path):
     return "\n\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
 
 
+@pytest.mark.browser
 def test_notebook_markdown_renders_the_title_as_text(notebook_markdown, tmp_path):
     html = MarkdownIt("commonmark", {"html": True}).render(notebook_markdown)
     dom = parse(html)

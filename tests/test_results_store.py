@@ -155,6 +155,7 @@ def test_memory_uri_output(tmp_path):
     assert not (Path.cwd() / "memory:").exists()
 
 
+@pytest.mark.slow
 def test_s3_output_through_a_local_moto_server(tmp_path, s3_bucket, monkeypatch, capsys):
     import s3fs
 
@@ -186,6 +187,7 @@ def test_s3_output_through_a_local_moto_server(tmp_path, s3_bucket, monkeypatch,
     assert "does not match the run's manifest" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_api_s3_output_path(tmp_path, s3_bucket, monkeypatch):
     import s3fs
 

@@ -21,7 +21,7 @@ from adult_fixtures import FEATURES, adult_numeric
 from clarion.engine import run_analysis
 from reference_tools import REFERENCE_DIR, assert_same_values, run_smclarify, sdk_configs
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.sdk, pytest.mark.slow]
 
 RUN_CASES = REFERENCE_DIR / "run_cases.py"
 SMCLARIFY_BIAS = r"""

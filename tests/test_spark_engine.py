@@ -24,6 +24,8 @@ from clarion.engine import run_analysis
 from clarion.errors import ClarionError, DataError, PredictorError
 from conftest import DATASETS
 
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
+
 ADULT_HEADERS = [
     "age", "workclass", "fnlwgt", "education", "education-num", "marital-status", "occupation",
     "relationship", "race", "sex", "capital-gain", "capital-loss", "hours-per-week", "native-country", "income",

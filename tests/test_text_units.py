@@ -66,6 +66,7 @@ def test_chinese_falls_back_to_characters():
 
 
 @pytest.mark.parametrize("code", sorted(set(TEXT_LANGUAGES.values()) - {"ja", "th"}))
+@pytest.mark.slow
 def test_every_listed_language_tokenizes(code):
     text = "Hello world. Another sentence here"
     tokens = segment_text(text, "token", code)
