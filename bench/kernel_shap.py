@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import RandomForestRegressor
+from sklearn.linear_model import LinearRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
@@ -130,8 +131,6 @@ def floor_time(x: pd.DataFrame, predict, n_rows: int) -> float:
 
 def linear_speed(n_rows: int, repeats: int = 3) -> None:
     """Kernel SHAP on a linear model against the np.where floor (see the module docstring)."""
-    from sklearn.linear_model import LinearRegression
-
     budget = 200
     print(f"linear model, 1-row baseline, num_samples {budget}, {n_rows} rows; {repeats} repeats (min / median)")
     print(f"{'M':>3} {'clarion s':>17} {'floor s':>17} {'predict s':>17} {'clarion/floor':>14} {'clarion/predict':>15}")
