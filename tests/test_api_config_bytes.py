@@ -1,4 +1,4 @@
-"""The Python API runs and leaves the analysis_config.json the SageMaker SDK would upload, byte for byte.
+"""The Python API runs SDK calls for real and leaves the analysis_config.json the SDK would upload, byte for byte.
 
 The SDK v2 builds each case of ``tests/api_reference/cases.py`` and its own ``_run`` writes the file it
 uploads (``make_sdk_configs.py`` keeps that file's text). clarion's processor runs the same call for real
@@ -34,7 +34,14 @@ RUNNABLE = [
     "bias_all",
     "shap_baseline_rows",
     "shap_and_pdp",
+    "shap_clusters_median_logit",
+    "pdp_only",
+    "bias_and_explainability_list",
+    "bias_and_explainability_post_only",
+    "pre_joinsource_excluded",
+    "pre_parquet_segments",
 ]
+COLUMNS = ["Age", "Sex", "Race", "Income", "Target"]
 
 
 @pytest.fixture(scope="module")
@@ -69,10 +76,15 @@ def test_written_config_is_the_sdk_upload(case: str, workspace: Path, sdk: dict,
     expected = sdk[case]
     folder = tmp_path / "run"
     folder.mkdir()
-    data = pd.read_csv(workspace / "data.csv", header=None)
+    data = pd.read_csv(workspace / "data.csv", header=None, names=COLUMNS)
     if case == "post_predicted_label_column":
-        data = data.assign(prediction=data[4].to_numpy()[::-1])  # any 0/1 column stands for predictions
-    data.to_csv(folder / "data.csv", header=False, index=False)
+        data = data.assign(prediction=data["Target"].to_numpy()[::-1])  # any 0/1 column stands for predictions
+    if case == "pre_joinsource_excluded":
+        data.insert(0, "id", [f"row{i}" for i in range(len(data))])
+    if case == "pre_parquet_segments":
+        data.to_parquet(folder / "data.csv", index=False)  # the SDK names the input path; the content is Parquet
+    else:
+        data.to_csv(folder / "data.csv", header=False, index=False)
     processor = api.ClarifyProcessor(quiet=True, model=str(workspace / "model.joblib"))
 
     analysis = getattr(processor, method)(**cases.instantiate(kwargs, api, str(folder)))
@@ -88,3 +100,13 @@ def test_written_config_is_the_sdk_upload(case: str, workspace: Path, sdk: dict,
     assert ("explanations" in analysis) == ("shap" in methods or "pdp" in methods)
     if methods.get("pre_training_bias", {}).get("methods") == "all":  # "all" ran every metric, yet stays "all"
         assert len(analysis["pre_training_bias_metrics"]["facets"]["Sex"][0]["metrics"]) == 8
+    if "features" in methods.get("pdp", {}):
+        assert [e["feature_name"] for e in analysis["explanations"]["pdp"]] == [
+            str(COLUMNS[f]) if isinstance(f, int) else f for f in methods["pdp"]["features"]
+        ]
+    if "segment_config" in expected["config"]:
+        segments = analysis["pre_training_bias_metrics"]["segment_metrics"]
+        assert [len(c["segments"]) for c in segments] == [
+            len(c["segments"]) + 1 for c in expected["config"]["segment_config"]
+        ]
+        assert sum(e["rows"] for e in segments[0]["segments"]) == len(data)
