@@ -204,6 +204,7 @@ def test_bias_flags_give_the_sdk_shaped_bias_config(tmp_path):
     assert parsed.predictor is None and parsed.methods.shap is None
 
 
+@pytest.mark.slow
 def test_every_section_from_flags_runs(tmp_path):
     """Bias (both stages), SHAP with use_logit, PDP and a report from flags; the run's numbers recomputed here."""
     rng = np.random.default_rng(5)

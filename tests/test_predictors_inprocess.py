@@ -82,6 +82,7 @@ def test_label_headers_from_config_replace_model_names(tmp_path):
     assert model_outputs(out)[1] == ("A", "B", "C")
 
 
+@pytest.mark.slow
 def test_xgboost_model_files(tmp_path):
     import xgboost
 

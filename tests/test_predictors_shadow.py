@@ -40,6 +40,7 @@ def multiclass_file(tmp_path_factory):
     return str(path), pipe, features
 
 
+@pytest.mark.slow
 def test_shadow_matches_in_process_and_stops(multiclass_file):
     path, pipe, features = multiclass_file
     shadow_cfg = config(
@@ -60,6 +61,7 @@ def test_shadow_matches_in_process_and_stops(multiclass_file):
     assert list(served.labels) == list(pipe.predict(features))
 
 
+@pytest.mark.slow
 def test_serve_command_process_group_is_stopped_on_interrupt(multiclass_file):
     path, pipe, features = multiclass_file
     # the shell keeps python as a child (it must run `echo` afterwards): the whole group has to go
@@ -77,6 +79,7 @@ def test_serve_command_process_group_is_stopped_on_interrupt(multiclass_file):
     assert wait_gone(pids) == []
 
 
+@pytest.mark.slow
 def test_error_while_in_use_stops_server(multiclass_file):
     path, _, features = multiclass_file
     predictor = build_predictor(config({"model_uri": path, "shadow": True}), list(features.columns))
@@ -87,6 +90,7 @@ def test_error_while_in_use_stops_server(multiclass_file):
     assert wait_gone([pid]) == []
 
 
+@pytest.mark.slow
 def test_server_dying_at_start_reports_stderr_tail(tmp_path):
     junk = tmp_path / "junk.joblib"
     junk.write_bytes(b"not a model")
@@ -100,6 +104,7 @@ def test_server_dying_at_start_reports_stderr_tail(tmp_path):
     assert predictor.endpoint.process is None
 
 
+@pytest.mark.slow
 def test_server_never_ready_times_out_and_is_killed():
     endpoint = ShadowEndpoint(
         [

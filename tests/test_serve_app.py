@@ -94,6 +94,7 @@ def test_bad_requests(binary, body, content_type, accept, status, text):
     assert response.status_code == status and text in response.text
 
 
+@pytest.mark.slow
 def test_xgboost_file_served(tmp_path):
     import xgboost
 
