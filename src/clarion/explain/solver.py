@@ -16,6 +16,8 @@ inflated by 1 / (1 - h_u), h_u = W_u x_u' A^+ x_u, for the fit's pull towards ea
 
     Var(beta_j) ~= n / (n - 1) sum_u (C_ju W_u e_u - mean_u C_ju W_u e_u)^2,   C = A^+ X_sampled'.
 
+With at most FEW_SAMPLED sampled units the variance is at least sum_u (C_ju W_u e_u)^2 (the
+spread around 0 rather than around the units' mean, which two or three units can match by chance).
 A floor of 64 eps times the scale of the coalition values stands for rounding (a linear model's
 sampled values are exact up to it). The reported standard error is sqrt(Var) * t_{0.975, n-1} / 1.96,
 so that estimate +- 1.96 stderr is the 95% t interval with n - 1 degrees of freedom (few sampled
@@ -34,6 +36,7 @@ import numpy as np
 from clarion.explain.coalitions import CoalitionPlan
 
 PINV_RCOND = 1e-10  # eigenvalues below this share of the largest are the design's null space
+FEW_SAMPLED = 8  # up to this many sampled units, the variance is not let below sum_u (C_ju r_u)^2
 ROUNDING = 64 * np.finfo(float).eps  # relative rounding error of a solved value, as a standard error
 
 
@@ -182,6 +185,8 @@ def _solve_paired(plan: CoalitionPlan, v: np.ndarray, total: np.ndarray) -> Solu
     s1 = g.c @ resid
     s2 = (g.c * g.c) @ (resid * resid)
     var = np.maximum(s2 - s1 * s1 / n, 0.0) * (n / (n - 1))
+    if n <= FEW_SAMPLED:  # a few units can agree by chance: their spread around 0 bounds the centred one
+        var = np.maximum(var, s2)
     # floating-point floor: no estimate is closer than rounding of the coalition values allows
     scale = np.abs(v).max(axis=0) + np.abs(total)
     var += (ROUNDING * scale[None, :]) ** 2
