@@ -1,0 +1,129 @@
+"""Time-series explanations of a dataset through a forecasting endpoint on 127.0.0.1, against enumeration."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from clarion.config.methods import AsymmetricShapleyValue
+from clarion.config.model import TimeSeriesDataConfig
+from clarion.config.predictor import PredictorConfig
+from clarion.data.timeseries_reader import read_time_series
+from clarion.errors import ConfigError, NotSupportedError, PredictorError
+from clarion.explain.timeseries_run import explain_items, item_baseline
+from clarion.predictors.forecast import ForecastModel, open_forecast_model
+from predictors_fixtures import Seen, http_server
+
+DOC = [
+    {"id": "a", "t": [1, 2, 3, 4], "x": [5.0, 6.0, 4.0, 3.0], "r": [0.0, 1.0, 2.0, 1.0], "u": 2},
+    {"id": "b", "t": [3, 4, 5], "x": [1.0, -2.0, 4.0], "r": [1.0, 1.0, 0.5], "u": -1},
+]
+DATA = TimeSeriesDataConfig(
+    item_id="[*].id", timestamp="[*].t", target_time_series="[*].x", related_time_series=["[*].r"],
+    static_covariates=["[*].u"], dataset_format="item_records",
+)  # fmt: skip
+RECORD = (
+    '{"start": $start_time, "target": $target_time_series, "dynamic_feat": $related_time_series,'
+    ' "cat": $static_covariates}'
+)
+
+
+def model(target: list, related: list, cat: float) -> list[float]:
+    """Two forecast steps, not additive in the inputs."""
+    return [target[-1] * target[-2] + related[-1], sum(target) * cat + target[0] * related[1]]
+
+
+def server_answer(seen: Seen, number: int) -> tuple[int, bytes]:
+    request = json.loads(seen.body)
+    out = [{"mean": model(r["target"], r["dynamic_feat"][0], r["cat"][0])} for r in request["instances"]]
+    return 200, json.dumps({"predictions": out}).encode()
+
+
+def chronological(x: np.ndarray, b: np.ndarray, cat: float) -> np.ndarray:
+    """phi_t = v(steps <= t) - v(steps < t), each v straight from the model."""
+    steps = x.shape[1]
+    v = [
+        np.array(model(list(np.r_[x[0, :k], b[0, k:]]), list(np.r_[x[1, :k], b[1, k:]]), cat)) for k in range(steps + 1)
+    ]
+    return np.array([v[t + 1] - v[t] for t in range(steps)])
+
+
+@pytest.mark.parametrize("max_records", [None, 2])
+def test_endpoint_run_matches_enumeration(tmp_path: Path, max_records: int | None) -> None:
+    items = read_time_series(DOC, DATA, "data.json")
+    settings = AsymmetricShapleyValue(baseline={"target_time_series": "mean", "related_time_series": "zero"})
+    with http_server(server_answer) as server:
+        predictor = PredictorConfig(
+            endpoint_url=server.url, content_template='{"instances": $records}', record_template=RECORD,
+            time_series_predictor_config={"forecast": "predictions[*].mean"}, max_records_per_request=max_records,
+        )  # fmt: skip
+        with open_forecast_model(predictor) as forecaster:
+            section = explain_items(items, forecaster.for_item, settings, DATA, tmp_path)
+        if max_records == 2:
+            assert all(len(json.loads(s.body)["instances"]) <= 2 for s in server.posts())
+    assert section == {
+        "direction": "chronological",
+        "granularity": "timewise",
+        "explanation_results_path": "asymmetric_shapley_value/timewise_chronological/out.jsonl",
+    }
+    lines = (tmp_path / section["explanation_results_path"]).read_text().splitlines()
+    assert len(lines) == 2
+    for line, raw in zip(lines, DOC, strict=True):
+        x = np.array([raw["x"], raw["r"]])
+        b = np.array([[np.mean(raw["x"])] * len(raw["x"]), [0.0] * len(raw["x"])])
+        expected = chronological(x, b, raw["u"])
+        entries = json.loads(line)["explanations"]
+        assert [e["timestamp"] for e in entries] == raw["t"]
+        assert {e["feature_name"] for e in entries} == {"[*].x"}
+        got = np.array([e["scores"] for e in entries])
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+        full = np.array(model(raw["x"], raw["r"], raw["u"]))
+        empty = np.array(model(list(b[0]), list(b[1]), raw["u"]))
+        np.testing.assert_allclose(got.sum(axis=0), full - empty, rtol=1e-12, atol=1e-12)
+
+
+def test_fine_grained_entries_per_series_and_single_record_requests(tmp_path: Path) -> None:
+    items = read_time_series(DOC, DATA, "data.json")
+    sent: list[dict] = []
+
+    def send(body: bytes) -> bytes:
+        record = json.loads(body)
+        sent.append(record)
+        return json.dumps({"mean": model(record["target"], record["dynamic_feat"][0], record["cat"][0])}).encode()
+
+    p = PredictorConfig(record_template=RECORD, time_series_predictor_config={"forecast": "mean"})
+    settings = AsymmetricShapleyValue(granularity="fine_grained", num_samples=3)
+    section = explain_items(items, ForecastModel(send, p).for_item, settings, DATA, tmp_path, seed=4)
+    assert section["explanation_results_path"] == "asymmetric_shapley_value/fine_grained_chronological/out.jsonl"
+    first = json.loads((tmp_path / section["explanation_results_path"]).read_text().splitlines()[0])["explanations"]
+    assert [(e["feature_name"], e["timestamp"]) for e in first] == [
+        (name, t) for name in ("[*].x", "[*].r") for t in DOC[0]["t"]
+    ]
+    got = np.array([e["scores"] for e in first]).sum(axis=0)
+    np.testing.assert_allclose(got, np.array(model(DOC[0]["x"], DOC[0]["r"], 2)) - np.array(model([0] * 4, [0] * 4, 2)))
+    assert sent[0]["start"] == 1 and sent[0]["cat"] == [2]
+    # 3 samples x (8 players + 1) requests for item a, 3 x 7 for item b
+    assert len(sent) == 3 * 9 + 3 * 7
+
+
+def test_baselines_and_refusals() -> None:
+    item = read_time_series(DOC, DATA, "data.json")[0]
+    mean_all = item_baseline(item, AsymmetricShapleyValue(baseline={"related_time_series": "mean"}))
+    np.testing.assert_allclose(mean_all, [[0.0] * 4, [1.0] * 4])
+    with pytest.raises(NotSupportedError, match="baseline.static_covariates"):
+        item_baseline(item, AsymmetricShapleyValue(baseline={"static_covariates": {"a": [1]}}))
+    with pytest.raises(NotSupportedError, match="baseline file"):
+        item_baseline(item, AsymmetricShapleyValue(baseline="s3://bucket/baseline.json"))
+    with pytest.raises(ConfigError, match="target_time_series: expected 'zero' or 'mean'"):
+        item_baseline(item, AsymmetricShapleyValue(baseline={"target_time_series": "median"}))
+    with pytest.raises(ConfigError, match="time_series_predictor_config.forecast"):
+        ForecastModel(lambda b: b, PredictorConfig(record_template=RECORD))
+    bad = ForecastModel(
+        lambda b: b'{"mean": "x"}',
+        PredictorConfig(record_template=RECORD, time_series_predictor_config={"forecast": "m"}),
+    )
+    with pytest.raises(PredictorError, match="expected 1 forecasts|not numbers"):
+        bad.for_item(item)(item.series[None])
