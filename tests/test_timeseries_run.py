@@ -12,6 +12,7 @@ from clarion.config.methods import AsymmetricShapleyValue
 from clarion.config.model import TimeSeriesDataConfig
 from clarion.config.predictor import PredictorConfig
 from clarion.data.timeseries_reader import read_time_series
+from clarion.engine import run_analysis
 from clarion.errors import ConfigError, NotSupportedError, PredictorError
 from clarion.explain.timeseries_run import explain_items, item_baseline
 from clarion.predictors.forecast import ForecastModel, open_forecast_model
@@ -127,3 +128,46 @@ def test_baselines_and_refusals() -> None:
     )
     with pytest.raises(PredictorError, match="expected 1 forecasts|not numbers"):
         bad.for_item(item)(item.series[None])
+
+
+def run_config(url: str, **method: object) -> dict:
+    return {
+        "dataset_type": "application/json",
+        "time_series_data_config": {
+            "target_time_series": "[*].x", "item_id": "[*].id", "timestamp": "[*].t",
+            "related_time_series": ["[*].r"], "static_covariates": ["[*].u"], "dataset_format": "item_records",
+        },
+        "methods": {"asymmetric_shapley_value": {"direction": "anti_chronological"} | method},
+        "predictor": {
+            "endpoint_url": url, "content_template": '{"instances": $records}', "record_template": RECORD,
+            "time_series_predictor_config": {"forecast": "predictions[*].mean"},
+        },
+    }  # fmt: skip
+
+
+def test_run_analysis_writes_clarify_layout(tmp_path: Path) -> None:
+    data = tmp_path / "data.json"
+    data.write_text(json.dumps(DOC))
+    with http_server(server_answer) as server:
+        analysis = run_analysis(run_config(server.url), data_uri=str(data), output_dir=tmp_path / "out", quiet=True)
+    section = analysis["explanations"]["asymmetric_shapley_value"]
+    assert section["direction"] == "anti_chronological"
+    saved = json.loads((tmp_path / "out" / "analysis.json").read_text())
+    assert saved["explanations"]["asymmetric_shapley_value"] == section
+    line = (tmp_path / "out" / section["explanation_results_path"]).read_text().splitlines()[1]
+    got = np.array([e["scores"] for e in json.loads(line)["explanations"]])
+    # anti-chronological: phi_t = v(steps >= t) - v(steps > t), baseline zero
+    x, r, u = DOC[1]["x"], DOC[1]["r"], DOC[1]["u"]
+    v = [np.array(model([0.0] * k + x[k:], [0.0] * k + r[k:], u)) for k in range(len(x) + 1)]
+    np.testing.assert_allclose(got, [v[t] - v[t + 1] for t in range(len(x))], rtol=1e-12, atol=1e-12)
+
+
+def test_plan_checks_time_series_configs(tmp_path: Path) -> None:
+    config = run_config("http://127.0.0.1:9")
+    with pytest.raises(NotSupportedError, match="methods.shap: not available with time series"):
+        run_analysis(config | {"methods": config["methods"] | {"shap": {}}}, data_uri="x.json", output_dir=tmp_path)
+    with pytest.raises(ConfigError, match="methods.asymmetric_shapley_value: required with time_series_data_config"):
+        run_analysis(config | {"methods": {"shap": {}}}, data_uri="x.json", output_dir=tmp_path)
+    no_data = {k: v for k, v in config.items() if k != "time_series_data_config"} | {"features": "f"}
+    with pytest.raises(ConfigError, match="time_series_data_config: required"):
+        run_analysis(no_data, data_uri="x.json", output_dir=tmp_path)

@@ -25,6 +25,7 @@ from clarion.engine.core import (
     ShapPart,
     analyse,
     analyse_images,
+    analyse_time_series,
     explain_chunk,
     feature_names_hint,
     joinsource_of,
@@ -61,6 +62,8 @@ def run_local(
     def compute(folder: Path) -> dict[str, Any]:
         if plan.images:
             return analyse_images(plan, LocalRunner(plan, None, chunk_rows), folder)
+        if plan.time_series:
+            return analyse_time_series(plan, folder)
         with ExitStack() as stack:
             predictor = None
             if plan.needs_model:

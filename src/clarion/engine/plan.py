@@ -31,8 +31,13 @@ class AnalysisPlan:
         return self.config.dataset_type == "application/x-image"
 
     @property
+    def time_series(self) -> bool:
+        """Time-series explanations (``methods.asymmetric_shapley_value``), run by ``analyse_time_series``."""
+        return self.config.methods.asymmetric_shapley_value is not None
+
+    @property
     def needs_model(self) -> bool:
-        return self.predictions_for_bias or self.shap or self.pdp
+        return self.predictions_for_bias or self.shap or self.pdp or self.time_series
 
     @property
     def seed(self) -> int:
@@ -57,6 +62,10 @@ def make_plan(config: AnalysisConfig, data_uri: str | None) -> AnalysisPlan:
         pdp=m.pdp is not None,
         report=m.report is not None,
     )
+    if plan.time_series:
+        if config.predictor is None:
+            raise ConfigError("predictor: required for methods.asymmetric_shapley_value")
+        return plan
     if not (plan.pre_training_bias or plan.post_training_bias or plan.shap or plan.pdp):
         raise ConfigError("methods: no analysis method requested (pre_training_bias, post_training_bias, shap, pdp)")
     if plan.needs_model and config.predictor is None:
@@ -77,13 +86,7 @@ def _check_bias_keys(config: AnalysisConfig) -> None:
 
 
 def _refuse_unsupported(config: AnalysisConfig) -> None:
-    unsupported = [
-        ("time_series_data_config", config.time_series_data_config is not None),
-        ("methods.asymmetric_shapley_value", config.methods.asymmetric_shapley_value is not None),
-    ]
-    for key, present in unsupported:
-        if present:
-            raise NotSupportedError(f"{key}: not supported yet by clarion")
+    _check_time_series(config)
     shap = config.methods.shap
     if config.dataset_type == "application/x-image":
         if shap is None or shap.image_config is None:
@@ -92,6 +95,23 @@ def _refuse_unsupported(config: AnalysisConfig) -> None:
             raise NotSupportedError("methods: image datasets support shap (with image_config) only, as in Clarify")
     elif shap is not None and shap.image_config is not None:
         raise ConfigError("methods.shap.image_config: needs dataset_type application/x-image (a folder of images)")
+
+
+def _check_time_series(config: AnalysisConfig) -> None:
+    """Time series go together: the data config, the asymmetric Shapley method, JSON data, no other analysis."""
+    m = config.methods
+    data, method = config.time_series_data_config is not None, m.asymmetric_shapley_value is not None
+    if data and not method:
+        raise ConfigError("methods.asymmetric_shapley_value: required with time_series_data_config")
+    if method and not data:
+        raise ConfigError("time_series_data_config: required for methods.asymmetric_shapley_value")
+    if not data:
+        return
+    if config.dataset_type != "application/json":
+        raise ConfigError(f"dataset_type: time series are read from application/json, got {config.dataset_type}")
+    others = [k for k in ("pre_training_bias", "post_training_bias", "shap", "pdp") if getattr(m, k) is not None]
+    if others:
+        raise NotSupportedError(f"methods.{others[0]}: not available with time series (as in Clarify)")
 
 
 def describe_methods(config: AnalysisConfig) -> str:

@@ -43,6 +43,7 @@ from clarion.engine.core import (
     ShapPart,
     analyse,
     analyse_images,
+    analyse_time_series,
     merge_pass_one,
     pass_one_description,
     write_run,
@@ -88,6 +89,8 @@ def run_spark(
             run_plan = dataclasses.replace(plan, config=config)
             if run_plan.images:
                 return analyse_images(run_plan, SparkTasks(run_plan, spark), folder)
+            if run_plan.time_series:  # items are explained on the driver, one model call per coalition batch
+                return analyse_time_series(run_plan, folder)
             with temporary_conf(spark, {"spark.sql.execution.arrow.maxRecordsPerBatch": str(ARROW_BATCH_ROWS)}):
                 try:
                     return _analyse(spark, run_plan, folder, whole_files=False)

@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
+from clarion.data.sources import list_files
+from clarion.data.timeseries_reader import load_time_series
 from clarion.engine.core.explanations import ExplainRunner, TaskRunner, explanations
 from clarion.engine.core.passes import PassOne, bias_sections
 from clarion.engine.core.spec import RunSpec
@@ -19,6 +21,8 @@ from clarion.engine.multimodal import explain_image_files, write_image_explanati
 from clarion.engine.plan import AnalysisPlan
 from clarion.errors import DataError
 from clarion.explain.image import list_image_files
+from clarion.explain.timeseries_run import explain_items
+from clarion.predictors.forecast import open_forecast_model
 from clarion.report.render import write_reports
 from clarion.results.write import write_analysis
 
@@ -75,6 +79,29 @@ def analyse_images(plan: AnalysisPlan, runner: TaskRunner, output_dir: str | Pat
     files = list_image_files(plan.data_uri)
     result = runner.call(functools.partial(explain_image_files, plan, files))
     return {"version": VERSION, "explanations": write_image_explanations(plan, result, Path(output_dir))}
+
+
+def analyse_time_series(plan: AnalysisPlan, output_dir: str | Path) -> dict[str, Any]:
+    """The analysis.json document of a time-series run; out.jsonl is written here (items in file order)."""
+    config = plan.config
+    assert config.time_series_data_config is not None and config.methods.asymmetric_shapley_value is not None
+    assert config.predictor is not None
+    items = [
+        item
+        for data_file in list_files(plan.data_uri, config.dataset_type)
+        for item in load_time_series(data_file, config.time_series_data_config)
+    ]
+    if not items:
+        raise DataError(f"{plan.data_uri}: the dataset holds no time series")
+    with open_forecast_model(config.predictor) as model:
+        section = explain_items(
+            items,
+            model.for_item,
+            config.methods.asymmetric_shapley_value,
+            config.time_series_data_config,
+            Path(output_dir),
+        )
+    return {"version": VERSION, "explanations": {"asymmetric_shapley_value": section}}
 
 
 def write_run(
