@@ -8,8 +8,9 @@ Names are loaded on first use, so ``import clarion`` and the command line start 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from clarion._exports import lazy_names
 
 if TYPE_CHECKING:
     from clarion.api import (
@@ -70,12 +71,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'clarion' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"clarion.{module}"), name)
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = lazy_names(__name__, _WHERE, __all__)

@@ -11,8 +11,9 @@ Names are loaded on first use (the config checks need ``BiasSpec``, not pandas).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from clarion._exports import lazy_names
 
 if TYPE_CHECKING:
     from clarion.bias.counts import MISSING, BiasCounts, ColumnSummary, merge_all
@@ -96,12 +97,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'clarion.bias' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"clarion.bias.{module}"), name)
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = lazy_names(__name__, _WHERE, __all__)

@@ -5,8 +5,9 @@ Names are loaded on first use: ``DEFAULT_CHUNK_ROWS`` or ``ReadOptions`` do not 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from clarion._exports import lazy_names
 
 if TYPE_CHECKING:
     from clarion.data.atomic import atomic_open, write_json_atomic, write_text_atomic
@@ -39,12 +40,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'clarion.data' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"clarion.data.{module}"), name)
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = lazy_names(__name__, _WHERE, __all__)

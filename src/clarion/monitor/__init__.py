@@ -6,8 +6,9 @@ Names are loaded on first use, so the command line (which registers ``clarion.mo
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from clarion._exports import lazy_names
 
 if TYPE_CHECKING:
     from clarion.monitor.api import Monitor
@@ -76,8 +77,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'clarion.monitor' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"clarion.monitor.{module}"), name)
+__getattr__, __dir__ = lazy_names(__name__, _WHERE, __all__)
