@@ -171,3 +171,25 @@ def test_plan_checks_time_series_configs(tmp_path: Path) -> None:
     no_data = {k: v for k, v in config.items() if k != "time_series_data_config"} | {"features": "f"}
     with pytest.raises(ConfigError, match="time_series_data_config: required"):
         run_analysis(no_data, data_uri="x.json", output_dir=tmp_path)
+
+
+def test_sagemaker_endpoint_name_through_boto3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SDK writes predictor.endpoint_name: InvokeEndpoint reaches a runtime server on 127.0.0.1."""
+    pytest.importorskip("boto3")
+    data = tmp_path / "data.json"
+    data.write_text(json.dumps(DOC))
+    for key, value in {
+        "AWS_CONFIG_FILE": str(tmp_path / "none"), "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():  # fmt: skip
+        monkeypatch.setenv(key, value)
+    config = run_config("unused")
+    del config["predictor"]["endpoint_url"]
+    config["predictor"]["endpoint_name"] = "forecaster"
+    with http_server(server_answer) as server:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME", server.url)
+        analysis = run_analysis(config, data_uri=str(data), output_dir=tmp_path / "out", quiet=True)
+        assert {s.path for s in server.posts()} == {"/endpoints/forecaster/invocations"}
+        assert all("aws4-hmac-sha256" in s.headers.get("authorization", "").lower() for s in server.posts())
+    path = tmp_path / "out" / analysis["explanations"]["asymmetric_shapley_value"]["explanation_results_path"]
+    assert len(path.read_text().splitlines()) == 2

@@ -8,7 +8,8 @@ with ``$records`` a JSON list of records, whose answer gives a list of forecasts
 NaN values are sent as ``null``.
 
 The model is an HTTP endpoint (``predictor.endpoint_url``, ``POST /invocations``, application/json, with the
-predictor's retries and limits) or ``predictor.model_callable``, a ``package.module:function`` that takes the
+predictor's retries and limits), an existing SageMaker endpoint (``predictor.endpoint_name``, InvokeEndpoint through
+boto3, the same policy) or ``predictor.model_callable``, a ``package.module:function`` that takes the
 request as parsed JSON and returns the answer as JSON values.
 """
 
@@ -29,7 +30,8 @@ from clarion.data.timeseries_reader import SeriesItem
 from clarion.errors import ConfigError, NotSupportedError, PredictorError
 from clarion.predictors.http import HttpEndpoint
 from clarion.predictors.policy import RetryPolicy
-from clarion.predictors.remote import Caller, TransportSettings
+from clarion.predictors.remote import Caller, Endpoint, TransportSettings
+from clarion.predictors.sagemaker import RuntimeEndpoint
 
 Send = Callable[[bytes], bytes]
 PLACEHOLDERS = ("$start_time", "$end_time", "$target_time_series", "$related_time_series", "$static_covariates")
@@ -103,7 +105,7 @@ class ForecastModel:
 @contextmanager
 def open_forecast_model(p: PredictorConfig) -> Iterator[ForecastModel]:
     """The forecasting model of the predictor section, open for the duration of the block."""
-    if p.endpoint_url is not None:
+    if p.endpoint_url is not None or p.endpoint_name is not None:
         settings = TransportSettings(
             max_payload_bytes=int(p.max_payload_mb * 1024 * 1024),
             max_records_per_request=p.max_records_per_request,
@@ -113,11 +115,18 @@ def open_forecast_model(p: PredictorConfig) -> Iterator[ForecastModel]:
             custom_attributes=p.custom_attributes,
             target_model=p.target_model,
         )
-        with HttpEndpoint(p.endpoint_url, settings) as endpoint:
+        endpoint: Endpoint
+        if p.endpoint_url is not None:
+            endpoint = HttpEndpoint(p.endpoint_url, settings)
+        else:
+            endpoint = RuntimeEndpoint(str(p.endpoint_name), settings)
+        endpoint.open()
+        try:
             caller = Caller(endpoint, settings)
-            yield ForecastModel(
-                lambda body: caller.call(body, "application/json", "application/json", endpoint.where), p
-            )
+            where = endpoint.where
+            yield ForecastModel(lambda body: caller.call(body, "application/json", "application/json", where), p)
+        finally:
+            endpoint.close()
         return
     if p.model_callable is not None:
         function = _import(p.model_callable)
@@ -131,7 +140,8 @@ def open_forecast_model(p: PredictorConfig) -> Iterator[ForecastModel]:
         yield ForecastModel(send, p)
         return
     raise NotSupportedError(
-        "predictor: time-series explanations call predictor.endpoint_url or predictor.model_callable"
+        "predictor: time-series explanations call predictor.endpoint_url, predictor.endpoint_name (SageMaker)"
+        " or predictor.model_callable"
     )
 
 
