@@ -160,7 +160,7 @@ class SHAPConfig(ExplainabilityConfig):
 
 @dataclass(frozen=True)
 class AsymmetricShapleyValueConfig(ExplainabilityConfig):
-    """Time-series explainability by asymmetric Shapley values (parsed by clarion, not run yet).
+    """Time-series explainability by asymmetric Shapley values (see clarion.explain.asymmetric).
 
     ``fine_grained`` needs an int ``num_samples`` and the ``chronological`` direction; ``timewise`` takes no
     ``num_samples``. A dict ``baseline`` takes ``"zero"`` or ``"mean"`` for the temporal series.
