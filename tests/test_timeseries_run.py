@@ -193,3 +193,42 @@ def test_sagemaker_endpoint_name_through_boto3(tmp_path: Path, monkeypatch: pyte
         assert all("aws4-hmac-sha256" in s.headers.get("authorization", "").lower() for s in server.posts())
     path = tmp_path / "out" / analysis["explanations"]["asymmetric_shapley_value"]["explanation_results_path"]
     assert len(path.read_text().splitlines()) == 2
+
+
+def test_folder_of_files_explains_items_in_file_order(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "part-1.json").write_text(json.dumps(DOC[1:]))
+    (folder / "part-0.json").write_text(json.dumps(DOC[:1]))
+    with http_server(server_answer) as server:
+        analysis = run_analysis(run_config(server.url), data_uri=str(folder), output_dir=tmp_path / "out", quiet=True)
+    path = tmp_path / "out" / analysis["explanations"]["asymmetric_shapley_value"]["explanation_results_path"]
+    stamps = [[e["timestamp"] for e in json.loads(line)["explanations"]] for line in path.read_text().splitlines()]
+    assert stamps == [DOC[0]["t"], DOC[1]["t"]]
+
+
+@pytest.mark.slow
+@pytest.mark.spark
+def test_spark_engine_writes_the_local_engines_values(tmp_path: Path) -> None:
+    from clarion.engine.spark_session import spark_session
+
+    data = tmp_path / "data.json"
+    data.write_text(json.dumps(DOC))
+    spark = spark_session("local[1]")
+    try:
+        with http_server(server_answer) as server:
+            config = run_config(server.url)
+            local = run_analysis(config, data_uri=str(data), output_dir=tmp_path / "local", quiet=True)
+            on_spark = run_analysis(
+                config,
+                data_uri=str(data),
+                output_dir=tmp_path / "spark",
+                quiet=True,
+                engine="spark",
+                spark_session=spark,
+            )
+    finally:
+        spark.stop()
+    assert on_spark == local
+    relative = local["explanations"]["asymmetric_shapley_value"]["explanation_results_path"]
+    assert (tmp_path / "spark" / relative).read_text() == (tmp_path / "local" / relative).read_text()
