@@ -128,6 +128,7 @@ class ModelCard:
     explanations: tuple[LabelExplanation, ...]
     local_explanations: tuple[str, ...]
     duties: tuple[Duty, ...]
+    data_notes: tuple[str, ...] = ()  # empty cells and rows left out, per bias stage, in plain words
 
     @property
     def flagged(self) -> tuple[BiasFinding, ...]:
@@ -263,6 +264,11 @@ def build_card(analysis_dir: str | Path, *, bands: dict[str, Band] | None = None
             has_shap=bool(explanations),
             has_local=bool(local),
         ),
+        data_notes=tuple(
+            f"{STAGES[key].capitalize()}: {note}"
+            for key, section in analysis.bias_sections()
+            for note in section.empty_cell_notes()
+        ),
     )
 
 
@@ -291,6 +297,10 @@ def render_markdown(card: ModelCard) -> str:
     lines = ["# Model card: bias and explainability summary", "", f"Source: {md(card.source)}", ""]
     if card.label is not None:
         lines += [f"Label: {md(card.label)}; positive outcome: {md(card.positive_label)}.", ""]
+    if card.data_notes:
+        lines += ["## Empty cells", ""]
+        lines += [f"- {md(note)}" for note in card.data_notes]
+        lines.append("")
     lines += ["## Bias findings outside conventional bands", ""]
     if card.flagged:
         for f in card.flagged:

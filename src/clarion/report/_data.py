@@ -8,7 +8,7 @@ import io
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,7 @@ class BiasSection:
     positive_label: str
     entries: tuple[FacetEntry, ...]
     predictions: str = ""  # post-training: where the predicted labels came from (e.g. the score cut)
+    notes: tuple[str, ...] = ()  # empty cells and rows left out, in plain words
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,7 @@ def parse_bias(analysis: Analysis) -> tuple[BiasSection, ...]:
         positive_text = (
             "" if positive is None else ",".join(map(str, positive)) if isinstance(positive, list) else str(positive)
         )
-        sections.append(BiasSection(stage, label, positive_text, tuple(entries)))
+        sections.append(BiasSection(stage, label, positive_text, tuple(entries), notes=raw.empty_cell_notes()))
     return tuple(sections)
 
 
@@ -201,7 +202,7 @@ def prediction_rule(config: Mapping[str, Any]) -> str:
 def _with_predictions(section: BiasSection, config: Mapping[str, Any]) -> BiasSection:
     if section.stage != "post_training":
         return section
-    return BiasSection(section.stage, section.label, section.positive_label, section.entries, prediction_rule(config))
+    return replace(section, predictions=prediction_rule(config))
 
 
 def parse_kernel_shap(kernel_shap: Mapping[str, LabelShap]) -> tuple[GlobalShap, ...]:

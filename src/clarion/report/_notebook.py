@@ -145,7 +145,8 @@ def build_notebook(data: ReportData, title: str) -> nbformat.NotebookNode:
     ]
     titles = {"pre_training": "Pre-training bias", "post_training": "Post-training bias"}
     for section in data.bias:
-        cells.append(v4.new_markdown_cell(f"## {titles[section.stage]}"))
+        notes = "".join(f"\n\n{markdown_text(note)}" for note in section.notes)
+        cells.append(v4.new_markdown_cell(f"## {titles[section.stage]}{notes}"))
         cells.append(v4.new_code_cell(BIAS.format(stage=section.stage)))
     if data.shap:
         cells += [v4.new_markdown_cell("## Feature importance (Kernel SHAP)"), v4.new_code_cell(SHAP)]

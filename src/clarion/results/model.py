@@ -103,13 +103,47 @@ class PerformanceReport(Node):
 
 class BiasSection(Node):
     """``pre_training_bias_metrics`` or ``post_training_bias_metrics``; ``bias_basic_stats`` is keyed like
-    ``facets``, and the post-training section also holds the ``model_performance_report``."""
+    ``facets``, and the post-training section also holds the ``model_performance_report``.
+
+    clarion's notes on empty cells (present only when there are some): ``clarion_empty_cells`` counts the rows
+    with an empty cell per column (an empty label or predicted label counts as negative and an empty facet cell
+    as outside the facet value, as in Clarify); ``clarion_rows_excluded`` counts, per metric, the rows left out
+    because their group_variable cell was empty (CDDL, CDDPL)."""
 
     label: Scalar | None = None
     label_value_or_threshold: Scalar | list[Scalar] | None = None
     facets: dict[str, list[FacetEntry]] = {}
     bias_basic_stats: dict[str, list[BasicStatsEntry]] | None = None
     model_performance_report: PerformanceReport | None = None
+    clarion_empty_cells: dict[str, int] | None = None
+    clarion_rows_excluded: dict[str, int] | None = None
+
+    def empty_cell_notes(self) -> tuple[str, ...]:
+        """The empty-cell notes in plain words, e.g. "12 rows were left out of CDDL because their group
+        variable cell was empty."; empty when no cell was empty."""
+        notes = []
+        for column, count in (self.clarion_empty_cells or {}).items():
+            if not count:
+                continue
+            if self.label is not None and column == str(self.label):
+                role, counted = "label column", "; such rows count as not positive, as in Clarify"
+            elif column in self.facets:
+                role, counted = "facet column", "; such rows count as outside the facet value, as in Clarify"
+            else:
+                role, counted = "column", ""
+            notes.append(f"{_rows(count)} an empty cell in {role} {column}{counted}.")
+        for metric, count in (self.clarion_rows_excluded or {}).items():
+            if count:
+                were = "row was" if count == 1 else "rows were"
+                notes.append(
+                    f"{count} {were} left out of {metric} because their group variable cell was empty "
+                    "(no group to condition on)."
+                )
+        return tuple(notes)
+
+
+def _rows(count: int) -> str:
+    return "1 row has" if count == 1 else f"{count} rows have"
 
 
 class LabelShap(Node):
