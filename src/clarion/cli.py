@@ -97,14 +97,18 @@ def validate(
     from clarion.engine.core import header_roles
     from clarion.engine.plan import describe_methods, make_plan
     from clarion.errors import ConfigError
-    from clarion.predictors.binding import bind_model, readiness
+    from clarion.predictors.binding import bind_model
 
     parsed = bind_model(load_config(config), model)
     plan = make_plan(parsed, parsed.dataset_uri or "(given with --data)")
     header_roles(plan)  # column references against headers, features left for the model
-    problem = readiness(parsed, needs_model=plan.needs_model)
-    if problem is not None:
-        raise ConfigError(f"{config}: valid, but cannot run here: {problem}")
+    if plan.needs_model:
+        # Only a config that calls a model pays for the transports' imports (httpx, boto3, pandas).
+        from clarion.predictors.readiness import readiness
+
+        problem = readiness(parsed, needs_model=True)
+        if problem is not None:
+            raise ConfigError(f"{config}: valid, but cannot run here: {problem}")
     typer.echo(f"{config}: valid ({parsed.dataset_type}; {describe_methods(parsed)})")
 
 

@@ -15,23 +15,11 @@ from collections.abc import Iterator, Sequence
 
 import pandas as pd
 
-from clarion.config import AnalysisConfig
 from clarion.data.join import id_key
 from clarion.data.options import ReadOptions
 from clarion.data.readers import read_chunks
 from clarion.data.roles import resolve
 from clarion.errors import DataError
-
-
-def facet_dataset_columns(config: AnalysisConfig) -> tuple[str, ...]:
-    """The columns the facet dataset adds, known before reading (``facet_headers`` minus the id); () otherwise."""
-    if config.facet_dataset_uri is None or not config.facet_headers:
-        return ()
-    join = config.joinsource_name_or_index
-    id_name = join if isinstance(join, str) else None
-    if isinstance(join, int) and config.headers and 0 <= join < len(config.headers):
-        id_name = config.headers[join]
-    return tuple(str(name) for name in config.facet_headers if name != id_name)
 
 
 def join_facets(

@@ -94,3 +94,14 @@ def _json_name(ref: str | int | None, columns: list[str]) -> str | None:
     if ref is None:
         return None
     return ref if isinstance(ref, str) and ref in columns else resolve(ref, columns, "label")
+
+
+def facet_dataset_columns(config: AnalysisConfig) -> tuple[str, ...]:
+    """The columns the facet dataset adds, known before reading (``facet_headers`` minus the id); () otherwise."""
+    if config.facet_dataset_uri is None or not config.facet_headers:
+        return ()
+    join = config.joinsource_name_or_index
+    id_name = join if isinstance(join, str) else None
+    if isinstance(join, int) and config.headers and 0 <= join < len(config.headers):
+        id_name = config.headers[join]
+    return tuple(str(name) for name in config.facet_headers if name != id_name)

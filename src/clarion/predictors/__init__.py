@@ -13,26 +13,91 @@ trust       which config keys make clarion run code (refused in job mode unless 
 models      in-process models (scikit-learn, XGBoost, LightGBM, callables)
 inprocess   InProcessPredictor
 build       build_predictor(config, feature_names), build_image_predictor(config), shared_endpoint(config)
-binding     --model: bind_model(config, model); readiness(config): can the model be called from here
+binding     --model: bind_model(config, model)
+readiness   readiness(config): can the model be called from here (imports the transports)
+
+Names are loaded on first use: ``clarion.predictors.binding`` (the CLI's ``--model``) does not import httpx,
+boto3 or pandas.
 """
 
-from clarion.predictors.binding import bind_model, readiness
-from clarion.predictors.build import Predictor, build_image_predictor, build_predictor, shared_endpoint
-from clarion.predictors.codecs import RequestCodec, ResponseCodec
-from clarion.predictors.http import HttpEndpoint, HttpPredictor, HttpSettings
-from clarion.predictors.inprocess import InProcessPredictor
-from clarion.predictors.models import CallableModel, load_model
-from clarion.predictors.policy import RetryPolicy, split_batches
-from clarion.predictors.predictions import (
-    Predictions,
-    concat_predictions,
-    model_outputs,
-    output_names,
-    predicted_labels,
-)
-from clarion.predictors.remote import Caller, RemotePredictor, Retryable, TransportSettings
-from clarion.predictors.sagemaker import SageMakerPredictor, ShadowSageMakerEndpoint
-from clarion.predictors.shadow import ShadowEndpoint, ShadowPredictor, clarion_serve_command, free_port
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from clarion._exports import lazy_names
+
+if TYPE_CHECKING:
+    from clarion.predictors.binding import bind_model
+    from clarion.predictors.build import Predictor, build_image_predictor, build_predictor, shared_endpoint
+    from clarion.predictors.codecs import RequestCodec, ResponseCodec
+    from clarion.predictors.http import HttpEndpoint, HttpPredictor, HttpSettings
+    from clarion.predictors.inprocess import InProcessPredictor
+    from clarion.predictors.models import CallableModel, load_model
+    from clarion.predictors.policy import RetryPolicy, split_batches
+    from clarion.predictors.predictions import (
+        Predictions,
+        concat_predictions,
+        model_outputs,
+        output_names,
+        predicted_labels,
+    )
+    from clarion.predictors.readiness import readiness
+    from clarion.predictors.remote import Caller, RemotePredictor, Retryable, TransportSettings
+    from clarion.predictors.sagemaker import SageMakerPredictor, ShadowSageMakerEndpoint
+    from clarion.predictors.shadow import ShadowEndpoint, ShadowPredictor, clarion_serve_command, free_port
+
+_EXPORTS = {
+    "binding": ("bind_model",),
+    "readiness": ("readiness",),
+    "build": (
+        "Predictor",
+        "build_image_predictor",
+        "build_predictor",
+        "shared_endpoint",
+    ),
+    "codecs": (
+        "RequestCodec",
+        "ResponseCodec",
+    ),
+    "http": (
+        "HttpEndpoint",
+        "HttpPredictor",
+        "HttpSettings",
+    ),
+    "inprocess": ("InProcessPredictor",),
+    "models": (
+        "CallableModel",
+        "load_model",
+    ),
+    "policy": (
+        "RetryPolicy",
+        "split_batches",
+    ),
+    "predictions": (
+        "Predictions",
+        "concat_predictions",
+        "model_outputs",
+        "output_names",
+        "predicted_labels",
+    ),
+    "remote": (
+        "Caller",
+        "RemotePredictor",
+        "Retryable",
+        "TransportSettings",
+    ),
+    "sagemaker": (
+        "SageMakerPredictor",
+        "ShadowSageMakerEndpoint",
+    ),
+    "shadow": (
+        "ShadowEndpoint",
+        "ShadowPredictor",
+        "clarion_serve_command",
+        "free_port",
+    ),
+}
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 
 __all__ = [
     "CallableModel",
@@ -67,3 +132,6 @@ __all__ = [
     "shared_endpoint",
     "split_batches",
 ]
+
+
+__getattr__, __dir__ = lazy_names(__name__, _WHERE, __all__)

@@ -17,7 +17,8 @@ import pandas as pd
 
 from clarion.bias import BiasCounts, FlipTestData, post_training_bias_section, pre_training_bias_section
 from clarion.bias.basic_stats import bias_basic_stats, model_performance_report
-from clarion.bias.segments import resolve_segments, segment_of_rows
+from clarion.bias.segment_spec import resolve_segments
+from clarion.bias.segments import segment_of_rows
 from clarion.engine.core.spec import PREDICTED_LABEL_COLUMN, RunSpec
 from clarion.engine.sample import RowSample
 from clarion.predictors import Predictor, model_outputs, predicted_labels

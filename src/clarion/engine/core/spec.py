@@ -18,10 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from clarion.bias import BiasSpec, FacetSpec
-from clarion.bias.segments import resolve_segments
+from clarion.bias.segment_spec import resolve_segments
 from clarion.data import ColumnRoles, ReadOptions, column_roles
-from clarion.data.facet_join import facet_dataset_columns
-from clarion.data.roles import JSON_TYPES
+from clarion.data.roles import JSON_TYPES, facet_dataset_columns
 from clarion.engine.plan import AnalysisPlan
 
 PREDICTED_LABEL_COLUMN = "__clarion_predicted_label__"  # the model's predicted labels, added by pass one
