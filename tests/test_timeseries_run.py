@@ -13,8 +13,8 @@ from clarion.config.model import TimeSeriesDataConfig
 from clarion.config.predictor import PredictorConfig
 from clarion.data.timeseries_reader import read_time_series
 from clarion.engine import run_analysis
-from clarion.errors import ConfigError, NotSupportedError, PredictorError
-from clarion.explain.timeseries_run import explain_items, item_baseline
+from clarion.errors import ConfigError, DataError, NotSupportedError, PredictorError
+from clarion.explain.timeseries_run import explain_items, item_baseline, load_baseline, static_baseline
 from clarion.predictors.forecast import ForecastModel, open_forecast_model
 from predictors_fixtures import Seen, http_server
 
@@ -112,14 +112,17 @@ def test_fine_grained_entries_per_series_and_single_record_requests(tmp_path: Pa
 
 def test_baselines_and_refusals() -> None:
     item = read_time_series(DOC, DATA, "data.json")[0]
-    mean_all = item_baseline(item, AsymmetricShapleyValue(baseline={"related_time_series": "mean"}))
+    settings = AsymmetricShapleyValue(baseline={"related_time_series": "mean"})
+    mean_all = item_baseline(item, load_baseline(settings, DATA))
     np.testing.assert_allclose(mean_all, [[0.0] * 4, [1.0] * 4])
-    with pytest.raises(NotSupportedError, match="baseline.static_covariates"):
-        item_baseline(item, AsymmetricShapleyValue(baseline={"static_covariates": {"a": [1]}}))
-    with pytest.raises(NotSupportedError, match="baseline file"):
-        item_baseline(item, AsymmetricShapleyValue(baseline="s3://bucket/baseline.json"))
+    with pytest.raises(DataError, match="static_covariates: no baseline for item 'a'"):
+        static_baseline(item, load_baseline(AsymmetricShapleyValue(baseline={"static_covariates": {"b": [1]}}), DATA))
+    with pytest.raises(ConfigError, match=r"static_covariates.a: expected a list of 1 values"):
+        load_baseline(AsymmetricShapleyValue(baseline={"static_covariates": {"a": [1, 2]}}), DATA)
+    with pytest.raises(DataError, match="cannot read the time-series baseline"):
+        load_baseline(AsymmetricShapleyValue(baseline="/nonexistent/baseline.json"), DATA)
     with pytest.raises(ConfigError, match="target_time_series: expected 'zero' or 'mean'"):
-        item_baseline(item, AsymmetricShapleyValue(baseline={"target_time_series": "median"}))
+        load_baseline(AsymmetricShapleyValue(baseline={"target_time_series": "median"}), DATA)
     with pytest.raises(ConfigError, match="time_series_predictor_config.forecast"):
         ForecastModel(lambda b: b, PredictorConfig(record_template=RECORD))
     bad = ForecastModel(

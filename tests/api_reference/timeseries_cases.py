@@ -64,12 +64,19 @@ MODEL = obj(
 )
 
 
-def case(layout: str, prefix: str, **explain: Any) -> tuple[str, dict[str, Any]]:
+def model(**kwargs: Any) -> dict[str, Any]:
+    """A forecaster without record_template (clarion sends DeepAR's record), other ModelConfig options in kwargs."""
+    base: dict[str, Any] = {"endpoint_name": "forecaster"}
+    base.update(kwargs)
+    return obj("ModelConfig", time_series_model_config=obj("TimeSeriesModelConfig", forecast="mean"), **base)
+
+
+def case(layout: str, prefix: str, model_config: dict[str, Any] = MODEL, **explain: Any) -> tuple[str, dict[str, Any]]:
     return (
         "run_explainability",
         {
             "data_config": data(layout, prefix),
-            "model_config": MODEL,
+            "model_config": model_config,
             "explainability_config": obj("AsymmetricShapleyValueConfig", **explain),
         },
     )
@@ -82,4 +89,41 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
         "columns", "", direction="bidirectional", baseline={"target_time_series": "mean", "related_time_series": "mean"}
     ),
     "fine_grained_item_records": case("item_records", "[*].", granularity="fine_grained", num_samples=6),
+    # no templates at all: one DeepAR record per request
+    "no_templates": case("item_records", "[*].", model()),
+    # only a content template, JSON Lines both ways: one line per record
+    "jsonlines_content_template_only": case(
+        "timestamp_records",
+        "[*].",
+        model(
+            content_type="application/jsonlines",
+            accept_type="application/jsonlines",
+            content_template='{"instance": $features}',
+            custom_attributes="trace=on",
+            target_model="forecaster.tar.gz",
+        ),
+    ),
+    # static covariate baselines per item, and the related series at their mean
+    "static_covariate_baseline": case(
+        "columns",
+        "",
+        MODEL,
+        baseline={"related_time_series": "mean", "static_covariates": {"a": [0], "b": [5]}},
+    ),
+    # the baseline in a file (the SDK passes the URI through)
+    "baseline_uri": case("item_records", "[*].", MODEL, direction="bidirectional", baseline=OUT + "/baseline.json"),
+    # a SageMaker model: clarion makes a shadow endpoint for the run
+    "model_name_shadow": case(
+        "item_records",
+        "[*].",
+        obj(
+            "ModelConfig",
+            model_name="forecaster-model",
+            instance_count=1,
+            instance_type="ml.m5.xlarge",
+            endpoint_name_prefix="ts-shadow",
+            content_template='{"instances": $records}',
+            time_series_model_config=obj("TimeSeriesModelConfig", forecast="predictions[*].mean"),
+        ),
+    ),
 }

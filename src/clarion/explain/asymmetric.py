@@ -13,7 +13,8 @@ before ``i`` in the ordering (random-order group values, Frye et al. 2020):
   series inside a step is uniform. Estimated from ``num_samples`` seeded orderings.
 
 For every ordering the marginal contributions telescope, so the values always sum to ``f(x) - f(b)`` (efficiency).
-Static covariates are held at the explained item's values and get no attribution.
+Static covariates are held at the explained item's values here (``timeseries_run`` attributes them when the
+baseline gives them values).
 """
 
 from __future__ import annotations

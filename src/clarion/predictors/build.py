@@ -31,7 +31,7 @@ from clarion.predictors.models import CallableModel, load_model
 from clarion.predictors.policy import RetryPolicy
 from clarion.predictors.predictions import Predictions
 from clarion.predictors.remote import TransportSettings
-from clarion.predictors.sagemaker import RuntimeEndpoint, SageMakerPredictor, ShadowSageMakerEndpoint
+from clarion.predictors.sagemaker import RuntimeEndpoint, SageMakerPredictor, ShadowSageMakerEndpoint, shadow_endpoint
 from clarion.predictors.shadow import ShadowEndpoint, ShadowPredictor, clarion_serve_command
 
 TABULAR_TYPES = ("text/csv", "application/jsonlines", "application/json")
@@ -107,17 +107,7 @@ def shared_endpoint(config: AnalysisConfig) -> Iterator[AnalysisConfig]:
 
 def _sagemaker_shadow(p: PredictorConfig, settings: TransportSettings) -> ShadowSageMakerEndpoint:
     assert p.model_name is not None
-    if p.instance_type is None or p.initial_instance_count is None:
-        missing = "instance_type" if p.instance_type is None else "initial_instance_count"
-        raise ConfigError(f"predictor.{missing}: required with predictor.model_name (the shadow endpoint's size)")
-    return ShadowSageMakerEndpoint(
-        p.model_name,
-        instance_type=p.instance_type,
-        instance_count=p.initial_instance_count,
-        accelerator_type=p.accelerator_type,
-        prefix=p.endpoint_name_prefix,
-        settings=settings,
-    )
+    return shadow_endpoint(p, settings)
 
 
 def build_image_predictor(config: AnalysisConfig) -> ImagePredictor | ShadowPredictor | CallableImages:

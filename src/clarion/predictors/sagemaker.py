@@ -20,6 +20,7 @@ import sys
 import time
 from typing import Any
 
+from clarion.config.predictor import PredictorConfig
 from clarion.errors import ConfigError, PredictorError
 from clarion.predictors.codecs import RequestCodec, ResponseCodec, clip
 from clarion.predictors.remote import DEFAULT_SETTINGS, RemotePredictor, Retryable, TransportSettings
@@ -295,3 +296,18 @@ class ShadowSageMakerEndpoint:
         except (botocore.exceptions.BotoCoreError, OSError):
             return False
         return True
+
+
+def shadow_endpoint(p: PredictorConfig, settings: TransportSettings) -> ShadowSageMakerEndpoint:
+    """The shadow endpoint of ``predictor.model_name`` (not yet started), sized by the predictor section."""
+    if p.instance_type is None or p.initial_instance_count is None:
+        missing = "instance_type" if p.instance_type is None else "initial_instance_count"
+        raise ConfigError(f"predictor.{missing}: required with predictor.model_name (the shadow endpoint's size)")
+    return ShadowSageMakerEndpoint(
+        str(p.model_name),
+        instance_type=p.instance_type,
+        instance_count=p.initial_instance_count,
+        accelerator_type=p.accelerator_type,
+        prefix=p.endpoint_name_prefix,
+        settings=settings,
+    )

@@ -93,7 +93,7 @@ def analyse_time_series(plan: AnalysisPlan, output_dir: str | Path) -> dict[str,
     ]
     if not items:
         raise DataError(f"{plan.data_uri}: the dataset holds no time series")
-    with open_forecast_model(config.predictor) as model:
+    with open_forecast_model(config.predictor, config.time_series_data_config) as model:
         section = explain_items(
             items,
             model.for_item,
