@@ -58,9 +58,9 @@ def test_sampled_plan_is_paired_and_distinct(m, budget):
     assert (plan.weights > 0).all()
 
 
-def test_outer_sizes_are_enumerated_whole_in_kernel_order():
+def test_kernel_proposal_enumerates_outer_sizes_whole_in_kernel_order():
     m, budget = 12, 2072  # 1036 units: sizes (1,11), (2,10), (3,9), (4,8) need 12 + 66 + 220 + 495 = 793
-    plan = plan_coalitions(m, budget, np.random.default_rng(1))
+    plan = plan_coalitions(m, budget, np.random.default_rng(1), proposal="kernel")
     sizes = plan.masks.sum(axis=1)
     mass = _size_mass(m)
     for s in (1, 2, 3, 4, 8, 9, 10, 11):
@@ -68,6 +68,28 @@ def test_outer_sizes_are_enumerated_whole_in_kernel_order():
         assert plan.weights[sizes == s].sum() == pytest.approx(mass[s - 1])
         assert not plan.sampled[np.isin(plan.units[:, 0], np.flatnonzero(sizes == s))].any()
     assert plan.num_sampled == 1036 - 793
+    assert plan.complete
+
+
+def test_leverage_plan_enumerates_singletons_then_strata_whose_share_exceeds_them():
+    # 1036 units: 12 singleton units, then 1024 shared uniformly over sizes (stratum weights 2,2,2,2,1 for
+    # t = 2..6): t = 2 gets 1024 * 2/9 = 227.6 >= 66 units (enumerated), then 958 * 2/7 = 273.7 >= 220 for
+    # t = 3 (enumerated), then 738 * 2/5 = 295.2 < 495 for t = 4: sampled, inclusion probability 295.2 / 495
+    m, budget = 12, 2072
+    plan = plan_coalitions(m, budget, np.random.default_rng(1))
+    sizes = plan.masks.sum(axis=1)
+    mass = _size_mass(m)
+    first_sizes = sizes[plan.units[:, 0]]
+    for s in (1, 2, 3, 9, 10, 11):
+        assert (sizes == s).sum() == math.comb(m, s)
+        assert plan.weights[sizes == s].sum() == pytest.approx(mass[s - 1])
+    for t in (1, 2, 3):
+        assert not plan.sampled[first_sizes == t].any()
+        np.testing.assert_array_equal(plan.inclusion[first_sizes == t], 1.0)
+    assert (sizes == 4).sum() in (295, 296)
+    assert plan.num_sampled == 1036 - 12 - 66 - 220
+    np.testing.assert_allclose(plan.inclusion[first_sizes == 4], 738 * 2 / 5 / 495)
+    np.testing.assert_allclose(plan.inclusion[first_sizes == 6], 738 / 5 / 462)
     assert plan.complete
 
 

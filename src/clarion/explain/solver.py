@@ -14,9 +14,12 @@ beta). Standard errors (Covert & Lee 2021, with Horvitz-Thompson unit weights W_
 linearisation beta - beta* ~ A^+ sum_u W_u x_u e_u over the n sampled units (e_u = d_u - x_u . beta,
 inflated by 1 / (1 - h_u), h_u = W_u x_u' A^+ x_u, for the fit's pull towards each unit) gives
 
-    Var(beta_j) ~= n / (n - 1) sum_u (C_ju W_u e_u - mean_u C_ju W_u e_u)^2,   C = A^+ X_sampled'.
+    Var(beta_j) ~= n / (n - 1) sum_u (1 - pi_u) (C_ju W_u e_u - mean_u C_ju W_u e_u)^2,   C = A^+ X_sampled',
 
-With at most FEW_SAMPLED sampled units the variance is at least sum_u (C_ju W_u e_u)^2 (the
+with pi_u the unit's inclusion probability (the finite-population correction of sampling without
+replacement: a stratum sampled at 60% varies far less than one sampled at 1%).
+
+With at most FEW_SAMPLED sampled units the variance is at least sum_u (1 - pi_u) (C_ju W_u e_u)^2 (the
 spread around 0 rather than around the units' mean, which two or three units can match by chance).
 A floor of 64 eps times the scale of the coalition values stands for rounding (a linear model's
 sampled values are exact up to it). The reported standard error is sqrt(Var) * t_{0.975, n-1} / 1.96,
@@ -137,6 +140,7 @@ class _PairedDesign:
     c: np.ndarray  # (M, n) = A^+ X_sampled'
     w_inflated: np.ndarray  # (n,) W_u / (1 - h_u)
     pick: np.ndarray  # (n,) sampled units
+    fpc: np.ndarray  # (n,) finite-population factors 1 - pi_u
 
 
 _DESIGNS: weakref.WeakKeyDictionary[CoalitionPlan, _PairedDesign] = weakref.WeakKeyDictionary()
@@ -167,6 +171,7 @@ def _paired_design(plan: CoalitionPlan) -> _PairedDesign:
         c=a_pinv @ xs.T,
         w_inflated=w[pick] / np.maximum(1.0 - hat, 1e-3),
         pick=pick,
+        fpc=np.ones(pick.size) if plan.inclusion is None else 1.0 - plan.inclusion[pick],
     )
     _DESIGNS[plan] = design
     return design
@@ -182,11 +187,15 @@ def _solve_paired(plan: CoalitionPlan, v: np.ndarray, total: np.ndarray) -> Solu
     if not plan.complete or n < 2:
         return Solution(values=values, stderr=np.full(values.shape, np.nan), dof=0)
     resid = (d[g.pick] - g.x_sampled @ beta) * g.w_inflated[:, None]  # (n, T)
+    f = g.fpc[:, None]
     s1 = g.c @ resid
-    s2 = (g.c * g.c) @ (resid * resid)
-    var = np.maximum(s2 - s1 * s1 / n, 0.0) * (n / (n - 1))
+    mean = s1 / n
+    s1f = g.c @ (f * resid)
+    s2f = (g.c * g.c) @ (f * resid * resid)
+    # sum_u (1 - pi_u) (C_ju r_u - mean_j)^2
+    var = np.maximum(s2f - 2.0 * mean * s1f + mean * mean * f.sum(), 0.0) * (n / (n - 1))
     if n <= FEW_SAMPLED:  # a few units can agree by chance: their spread around 0 bounds the centred one
-        var = np.maximum(var, s2)
+        var = np.maximum(var, s2f)
     # floating-point floor: no estimate is closer than rounding of the coalition values allows
     scale = np.abs(v).max(axis=0) + np.abs(total)
     var += (ROUNDING * scale[None, :]) ** 2
