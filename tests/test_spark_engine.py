@@ -23,6 +23,7 @@ from sklearn.linear_model import LogisticRegression
 from clarion.engine import run_analysis
 from clarion.errors import ClarionError, DataError, PredictorError
 from conftest import DATASETS
+from spark_fixtures import assert_close, both_engines
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -64,14 +65,6 @@ def adult_config(**methods):
         "group_variable": "education",
         "methods": methods or {"pre_training_bias": {"methods": "all"}},
     }
-
-
-def both_engines(config, data_uri, tmp_path, spark, **kwargs):
-    local = run_analysis(config, data_uri=str(data_uri), output_dir=tmp_path / "local", quiet=True, **kwargs)
-    distributed = run_analysis(
-        config, data_uri=str(data_uri), output_dir=tmp_path / "spark", quiet=True, engine="spark", spark_session=spark
-    )
-    return local, distributed
 
 
 def metrics_of(section, facet="sex", entry=0):
@@ -191,7 +184,7 @@ def test_shap_values_and_part_files_equal_the_local_engine(tmp_path, spark, adul
         local, distributed = both_engines(config, small, tmp_path, spark)
     finally:
         spark.conf.set("spark.sql.files.maxPartitionBytes", str(256 * 1024))
-    _assert_close(distributed, local)
+    assert_close(distributed, local)
     parts, values = read_parts(tmp_path / "spark" / "explanations_shap")
     assert len(parts) > 1
     assert not (tmp_path / "spark" / "explanations_shap" / "out.csv").exists()
@@ -223,26 +216,10 @@ def test_clustered_baseline_median_and_pdp_equal_the_local_engine(tmp_path, spar
         local, distributed = both_engines(config, small, tmp_path, spark)
     finally:
         spark.conf.set("spark.sql.files.maxPartitionBytes", str(256 * 1024))
-    _assert_close(distributed, local)
+    assert_close(distributed, local)
     assert (tmp_path / "spark" / "explanations_shap" / "baseline.csv").read_text() == (
         tmp_path / "local" / "explanations_shap" / "baseline.csv"
     ).read_text()
-
-
-def _assert_close(actual, expected, path="analysis"):
-    """Equal structure; floats equal to 1e-9 relative (the model may round differently per batch size)."""
-    if isinstance(expected, dict):
-        assert isinstance(actual, dict) and list(actual) == list(expected), path
-        for key in expected:
-            _assert_close(actual[key], expected[key], f"{path}.{key}")
-    elif isinstance(expected, list):
-        assert isinstance(actual, list) and len(actual) == len(expected), path
-        for i, (a, e) in enumerate(zip(actual, expected, strict=True)):
-            _assert_close(a, e, f"{path}[{i}]")
-    elif isinstance(expected, float):
-        assert actual == pytest.approx(expected, rel=1e-9, abs=1e-12), path
-    else:
-        assert actual == expected, path
 
 
 def test_a_failing_prediction_on_an_executor_fails_with_the_predictor_message(tmp_path, spark, adult_numeric):
@@ -332,11 +309,11 @@ def test_text_explanations_equal_the_local_engine(tmp_path, spark):
         local, distributed = both_engines(config, data, tmp_path, spark)
     finally:
         spark.conf.set("spark.sql.files.maxPartitionBytes", str(256 * 1024))
-    _assert_close(distributed, local)
+    assert_close(distributed, local)
     out = "explanations_shap/out.jsonl"
     spark_lines = [json.loads(line) for line in (tmp_path / "spark" / out).read_text().splitlines()]
     assert [line["join_source_value"] for line in spark_lines] == list(range(len(texts)))
-    _assert_close(spark_lines, [json.loads(line) for line in (tmp_path / "local" / out).read_text().splitlines()])
+    assert_close(spark_lines, [json.loads(line) for line in (tmp_path / "local" / out).read_text().splitlines()])
     # efficiency, independently of both engines: a text's unit values sum to f(text) - f("")
     empty = pipe.predict_proba(pd.DataFrame({"text": [""]}))[0, 1]
     for text, line in zip(texts, spark_lines, strict=True):
@@ -396,13 +373,13 @@ def test_image_explanations_equal_the_local_engine(tmp_path, spark):
     finally:
         server.shutdown()
         thread.join()
-    _assert_close(distributed, local)
+    assert_close(distributed, local)
     local_dir, spark_dir = tmp_path / "local" / "explanations_shap", tmp_path / "spark" / "explanations_shap"
     heat_maps = sorted(p.name for p in local_dir.glob("*.jpeg"))
     assert len(heat_maps) == 3 and heat_maps == sorted(p.name for p in spark_dir.glob("*.jpeg"))
     assert all((spark_dir / name).read_bytes() == (local_dir / name).read_bytes() for name in heat_maps)
     lines = [json.loads(line) for line in (spark_dir / "out.jsonl").read_text().splitlines()]
-    _assert_close(lines, [json.loads(line) for line in (local_dir / "out.jsonl").read_text().splitlines()])
+    assert_close(lines, [json.loads(line) for line in (local_dir / "out.jsonl").read_text().splitlines()])
     for i, line in enumerate(lines):
         assert line["explanations"][0]["feature_name"] == f"img{i}.png"
         # the model's two outputs sum to one, so every segment's values for them are opposite

@@ -8,10 +8,11 @@
   every line break): a CSV run starts with splits, and an executor that meets a line with an odd
   number of quote characters stops the job; the run then starts again with whole files.
 
-Both give ``(dataset position, chunk)`` pairs to a chunk task and collect what it emits. With a
-separate predicted-label dataset (``predicted_label_dataset_uri``) the driver reads it once
-(``clarion.data.join``), broadcasts it, and executors join it to each chunk by id (with a join
-source) or by dataset position (exact offsets); the driver checks that the row counts agree.
+Both give ``(dataset position, chunk)`` pairs to a chunk task and collect what it emits. A separate
+facet dataset (``facet_dataset_uri``) and predicted-label dataset (``predicted_label_dataset_uri``)
+are read once by the driver (``clarion.data.side_join``), broadcast, and joined to each chunk on the
+executors, in the local engine's order (facets, then predicted labels), by id (with a join source) or
+by dataset position (exact offsets); the driver checks row counts and ids first (one light pass).
 """
 
 from __future__ import annotations
@@ -25,16 +26,18 @@ import pandas as pd
 from pyspark.sql import functions as F
 
 from clarion.data import read_chunks
-from clarion.data.join import PredictedLabels, id_key, load_predicted_labels
+from clarion.data.facet_join import load_facets
+from clarion.data.join import load_predicted_labels
 from clarion.data.options import ReadOptions
 from clarion.data.roles import resolve
+from clarion.data.side_join import SideTable, chunk_ids
 from clarion.data.sources import DataFile, list_files
 from clarion.engine.core import read_options
 from clarion.engine.plan import AnalysisPlan
 from clarion.engine.spark_read import SourceScan, iter_chunks, open_split_scan, with_exact_offsets
 from clarion.engine.spark_session import WholeFilesNeeded, executor_errors, run_job
 from clarion.engine.spark_tasks import PAYLOAD_SCHEMA, decode, emit
-from clarion.errors import ClarionError, DataError, NotSupportedError
+from clarion.errors import ClarionError, DataError
 
 if TYPE_CHECKING:
     from pyspark import Broadcast
@@ -60,18 +63,20 @@ class Source(Protocol):
 
 
 @dataclass(frozen=True)
-class Labels:
-    """A separate predicted-label column, broadcast to the executors and joined to chunks there."""
+class Joins:
+    """Second datasets (facets, predicted labels), broadcast to the executors and joined to chunks there."""
 
-    values: Broadcast[PredictedLabels]
+    tables: tuple[Broadcast[SideTable], ...]
 
     def join(self, chunks: Chunks) -> Chunks:
-        labels = self.values.value
+        tables = [table.value for table in self.tables]
         for position, chunk in chunks:
-            yield position, labels.attach(chunk, position)
+            for table in tables:
+                chunk = table.join(chunk, position)
+            yield position, chunk
 
 
-def _joined(chunks: Chunks, labels: Labels | None) -> Chunks:
+def _joined(chunks: Chunks, labels: Joins | None) -> Chunks:
     return chunks if labels is None else labels.join(chunks)
 
 
@@ -80,7 +85,7 @@ class SplitSource:
     spark: SparkSession
     frame: DataFrame
     scan: SourceScan
-    labels: Labels | None = None
+    labels: Joins | None = None
 
     def collect(self, task: ChunkTask) -> list[Any]:
         scan, labels = self.scan, self.labels
@@ -111,7 +116,7 @@ class FileSource:
     files: tuple[DataFile, ...]
     options: ReadOptions
     offsets: tuple[int, ...] | None = None
-    labels: Labels | None = None
+    labels: Joins | None = None
 
     def collect(self, task: ChunkTask) -> list[Any]:
         options, offsets, labels = self.options, self.offsets, self.labels
@@ -174,8 +179,6 @@ def needs_whole_files(spark: SparkSession, plan: AnalysisPlan, error: ClarionErr
 
 def open_source(spark: SparkSession, plan: AnalysisPlan, chunk_rows: int, *, whole_files: bool = False) -> Source:
     """The plan's dataset as a source with exact positions when the run needs them (sample, joined labels)."""
-    if plan.config.facet_dataset_uri is not None:
-        raise NotSupportedError("facet_dataset_uri: not supported yet by the Spark engine (use the local engine)")
     source: SplitSource | FileSource
     if whole_files or plan.config.dataset_type == "application/json":
         options = read_options(plan, chunk_rows)
@@ -183,47 +186,56 @@ def open_source(spark: SparkSession, plan: AnalysisPlan, chunk_rows: int, *, who
     else:
         frame, scan = open_split_scan(spark, plan, chunk_rows)
         source = SplitSource(spark, frame, scan)
-    if not (plan.shap or plan.pdp or plan.config.predicted_label_dataset_uri):
+    c = plan.config
+    if not (plan.shap or plan.pdp or c.predicted_label_dataset_uri or c.facet_dataset_uri):
         return source
     exact, rows = source.with_exact_offsets()
-    labels = _predicted_labels(spark, plan, rows, chunk_rows)
-    if labels is None:
+    tables = _side_tables(plan, chunk_rows)
+    if not tables:
         return exact
-    joinsource = labels.values.value.joinsource
-    if joinsource is not None:
-        check_joined_ids(exact, labels, joinsource)
-    return replace(exact, labels=labels)
+    for table in tables:
+        table.check_rows(rows)
+    by_id = [table for table in tables if table.id_name is not None]
+    if by_id:
+        check_joined_ids(exact, by_id)
+    return replace(exact, labels=Joins(tuple(spark.sparkContext.broadcast(table) for table in tables)))
 
 
-def _predicted_labels(spark: SparkSession, plan: AnalysisPlan, rows: int, chunk_rows: int) -> Labels | None:
-    """The separate predicted-label column (``clarion.data.join``), checked to have one value per dataset row."""
+def _side_tables(plan: AnalysisPlan, chunk_rows: int) -> list[SideTable]:
+    """The facet and predicted-label datasets, read once, in the order the local engine joins them."""
     c = plan.config
-    uri = c.predicted_label_dataset_uri
-    if uri is None:
-        return None
-    labels = load_predicted_labels(
-        uri=uri,
-        headers=c.predicted_label_headers,
-        predicted_label=c.predicted_label,
-        joinsource=_joinsource_column(plan, chunk_rows),
-        chunk_rows=chunk_rows,
-    )
-    labels.check_rows(rows)
-    return Labels(spark.sparkContext.broadcast(labels))
+    joinsource = _joinsource_column(plan, chunk_rows) if c.joinsource_name_or_index is not None else None
+    tables = []
+    if c.facet_dataset_uri is not None:
+        tables.append(
+            load_facets(uri=c.facet_dataset_uri, headers=c.facet_headers, joinsource=joinsource, chunk_rows=chunk_rows)
+        )
+    if c.predicted_label_dataset_uri is not None:
+        tables.append(
+            load_predicted_labels(
+                uri=c.predicted_label_dataset_uri,
+                headers=c.predicted_label_headers,
+                predicted_label=c.predicted_label,
+                joinsource=joinsource,
+                chunk_rows=chunk_rows,
+            )
+        )
+    return tables
 
 
-def check_joined_ids(source: Source, labels: Labels, joinsource: str) -> None:
-    """Ids joined by name: every id once in the dataset, every predicted label used (one light pass)."""
+def check_joined_ids(source: Source, tables: list[SideTable]) -> None:
+    """Ids joined by name: every id once in the dataset, every id of a second dataset used (one light pass)."""
+    id_name = tables[0].id_name
+    assert id_name is not None
     task = executor_errors(_chunk_ids)
-    ids = (key for chunk_ids in decode(source.collect(lambda chunks: task(chunks, joinsource))) for key in chunk_ids)
-    labels.values.value.check_ids(ids)
+    ids = [key for keys in decode(source.collect(lambda chunks: task(chunks, id_name))) for key in keys]
+    for table in tables:
+        table.check_ids(ids)
 
 
-def _chunk_ids(chunks: Chunks, joinsource: str) -> Iterator[pd.DataFrame]:
+def _chunk_ids(chunks: Chunks, id_name: str) -> Iterator[pd.DataFrame]:
     for position, chunk in chunks:
-        if joinsource not in chunk.columns:
-            raise DataError(f"joinsource_name_or_index: column {joinsource!r} not found in the dataset")
-        yield emit(position, [id_key(value) for value in chunk[joinsource].tolist()])
+        yield emit(position, chunk_ids(chunk, id_name))
 
 
 def _joinsource_column(plan: AnalysisPlan, chunk_rows: int) -> str | None:
