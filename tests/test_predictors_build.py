@@ -1,7 +1,7 @@
 import pytest
 
 from clarion.config import load_config
-from clarion.errors import ConfigError, NotSupportedError
+from clarion.errors import ConfigError
 from clarion.predictors import HttpPredictor, ResponseCodec, build_predictor
 
 
@@ -49,7 +49,7 @@ def test_defaults_follow_clarify():
             "must contain \\$records or \\$record",
         ),
         ({"serve_command": ["server", "--port", "8080"]}, ConfigError, "must contain the placeholder \\{port\\}"),
-        ({"endpoint_url": "http://x", "content_type": "image/png"}, NotSupportedError, "image/png endpoints"),
+        ({"endpoint_url": "http://x", "content_type": "image/png"}, ConfigError, "image/png is for images"),
         (
             {"endpoint_url": "http://x", "accept_type": "text/csv", "label": "predicted_label"},
             ConfigError,

@@ -1,3 +1,4 @@
+import io
 import json
 
 import numpy as np
@@ -232,3 +233,15 @@ def test_fast_csv_answers_equal_row_by_row_reading(rows, label):
     np.testing.assert_array_equal(fast.scores, slow.scores)
     if label:
         np.testing.assert_array_equal(fast.labels, slow.labels)
+
+
+def test_npy_requests_are_float_arrays_of_the_batch() -> None:
+    frame = pd.DataFrame({"a": [1, 2, 3], "b": [0.5, -1.0, 2.25]})
+    codec = RequestCodec("application/x-npy")
+    rows = codec.encode(frame)
+    for batch in (slice(0, 3), slice(1, 3), slice(2, 3)):
+        sent = np.load(io.BytesIO(codec.body(rows, batch)), allow_pickle=False)
+        np.testing.assert_array_equal(sent, frame.to_numpy(dtype=float)[batch])
+    assert codec.overhead() >= len(codec.body(rows, slice(0, 1))) - 16  # the header fits the payload estimate
+    with pytest.raises(PredictorError, match="application/x-npy needs numeric features; not numeric: \\['c'\\]"):
+        codec.encode(frame.assign(c=["x", "y", "z"]))

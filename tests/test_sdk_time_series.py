@@ -53,6 +53,7 @@ def write_layouts(folder: Path) -> None:
     (folder / "item_records.json").write_text(json.dumps(ITEMS))
     (folder / "timestamp_records.json").write_text(json.dumps(records))
     (folder / "columns.json").write_text(json.dumps({k: [r[k] for r in records] for k in records[0]}))
+    (folder / "rows.json").write_text(json.dumps([[r["u"], r["id"], r["t"], r["x"], r["r"]] for r in records]))
 
 
 def expected(item: dict, direction: str, baseline: str, related: str | None = None) -> np.ndarray:
@@ -94,7 +95,7 @@ def aws_chain(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def run_sdk_config(config: dict, folder: Path, tmp_path: Path, monkeypatch) -> tuple[dict, list[Seen]]:
     """Run the config against the runtime server; (analysis.json, the requests the server saw)."""
     aws_chain(monkeypatch, tmp_path)
-    layout = config["time_series_data_config"]["dataset_format"]
+    layout = config["time_series_data_config"].get("dataset_format", "rows")
     with http_server(answer) as server:
         monkeypatch.setenv("AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME", server.url)
         analysis = run_analysis(config, data_uri=str(folder / f"{layout}.json"), output_dir=tmp_path, quiet=True)
@@ -216,3 +217,15 @@ def test_model_name_runs_on_a_shadow_endpoint(configs, moto_endpoint, tmp_path: 
     for entries, item in zip(out_lines(analysis, tmp_path), ITEMS, strict=True):
         scores = np.array([e["scores"] for e in entries])
         np.testing.assert_allclose(scores, expected(item, "chronological", "zero"), rtol=1e-12, atol=1e-12)
+
+
+def test_column_indices_read_list_records(configs, tmp_path: Path, monkeypatch) -> None:
+    folder, built = configs
+    config = built["column_indices"]["config"]
+    assert config["time_series_data_config"]["target_time_series"] == 3
+    assert "dataset_format" not in config["time_series_data_config"]
+    analysis, _ = run_sdk_config(config, folder, tmp_path, monkeypatch)
+    for entries, item in zip(out_lines(analysis, tmp_path), ITEMS, strict=True):
+        assert [e["feature_name"] for e in entries] == ["3"] * len(item["t"])
+        scores = np.array([e["scores"] for e in entries])
+        np.testing.assert_allclose(scores, expected(item, "anti_chronological", "zero"), rtol=1e-12, atol=1e-12)

@@ -12,7 +12,7 @@ import pytest
 from clarion.config.model import TimeSeriesDataConfig
 from clarion.data.sources import DataFile
 from clarion.data.timeseries_reader import load_time_series, read_time_series
-from clarion.errors import DataError, NotSupportedError
+from clarion.errors import ConfigError, DataError
 
 ITEMS = [
     {"id": "a", "t": ["2024-01-01", "2024-01-02", "2024-01-03"], "x": [5, 6, 4], "r1": [0, 1, 0], "r2": [0.5, None, 2],
@@ -90,5 +90,10 @@ def test_errors_name_key_item_and_file() -> None:
     with pytest.raises(DataError, match=r"time_series_data_config.related_time_series\[0\] \('nope'\) gives NoneType"):
         cfg = config("columns", "").model_copy(update={"related_time_series": ["nope"]})
         read_time_series(columns(), cfg, "data.json")
-    with pytest.raises(NotSupportedError, match="column indices"):
-        read_time_series([], TimeSeriesDataConfig(item_id=0, timestamp=1, target_time_series=2), "data.csv")
+    by_index = TimeSeriesDataConfig(item_id=0, timestamp=1, target_time_series=2)
+    with pytest.raises(DataError, match=r"data.json: record 1 is not a list of at least 3 values"):
+        read_time_series([["a", 1, 2.0], ["a", 2]], by_index, "data.json")
+    with pytest.raises(DataError, match="must be a list of records"):
+        read_time_series({"a": 1}, by_index, "data.json")
+    with pytest.raises(ConfigError, match="cannot be mixed"):
+        read_time_series([], TimeSeriesDataConfig(item_id=0, timestamp="t", target_time_series=2), "data.json")

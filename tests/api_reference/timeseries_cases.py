@@ -112,6 +112,29 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
     ),
     # the baseline in a file (the SDK passes the URI through)
     "baseline_uri": case("item_records", "[*].", MODEL, direction="bidirectional", baseline=OUT + "/baseline.json"),
+    # column indices (no dataset_format): a JSON list of [u, id, t, x, r] records (the SDK refuses index 0 for
+    # item_id, timestamp and target_time_series)
+    "column_indices": (
+        "run_explainability",
+        {
+            "data_config": obj(
+                "DataConfig",
+                s3_data_input_path=f"{OUT}/rows.json",
+                s3_output_path=OUT + "/result",
+                dataset_type="application/json",
+                time_series_data_config=obj(
+                    "TimeSeriesDataConfig",
+                    target_time_series=3,
+                    item_id=1,
+                    timestamp=2,
+                    related_time_series=[4],
+                    static_covariates=[0],
+                ),
+            ),
+            "model_config": MODEL,
+            "explainability_config": obj("AsymmetricShapleyValueConfig", direction="anti_chronological"),
+        },
+    ),
     # a SageMaker model: clarion makes a shadow endpoint for the run
     "model_name_shadow": case(
         "item_records",

@@ -8,8 +8,12 @@ Every key of the config is a JMESPath expression evaluated on the whole JSON doc
   the same length; records are grouped by item id (items in order of first appearance, steps in record order).
   A static covariate must have one value across an item's records.
 
+- column indices (the SDK's ``TimeSeriesDataConfig`` with int keys, which writes no ``dataset_format``): the
+  document is a list of records, each a list of values; every key is a position in each record, and records are
+  grouped by item as for ``timestamp_records``.
+
 Missing values (``null``) in a series read as NaN; they keep their place (a JMESPath projection would drop them,
-so nulls are searched as a marker value). Column indices are refused: Clarify reads time series from JSON only.
+so nulls are searched as a marker value).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import numpy as np
 
 from clarion.config.model import TimeSeriesDataConfig
 from clarion.data.sources import DataFile, open_text
-from clarion.errors import DataError, NotSupportedError
+from clarion.errors import ConfigError, DataError
 
 KEY = "time_series_data_config"
 _NULL = "\x00null\x00"
@@ -52,8 +56,11 @@ def load_time_series(data_file: DataFile, config: TimeSeriesDataConfig) -> list[
 
 
 def read_time_series(document: Any, config: TimeSeriesDataConfig, source: str) -> list[SeriesItem]:
-    """Items of a parsed JSON document, by the config's dataset_format."""
-    paths = _paths(config)
+    """Items of a parsed JSON document, by the config's dataset_format (or column indices)."""
+    keys = _keys(config)
+    if all(isinstance(k, int) and not isinstance(k, bool) for k in keys.values()):
+        return _flat_records(_columns(document, keys, source), config, source)
+    paths = _paths(keys, config)
     marked = _mark_nulls(document)
     values = {key: _unmark_nulls(_search(marked, key, path, source)) for key, path in paths.items()}
     if config.dataset_format == "item_records":
@@ -61,20 +68,35 @@ def read_time_series(document: Any, config: TimeSeriesDataConfig, source: str) -
     return _flat_records(values, config, source)
 
 
-def _paths(config: TimeSeriesDataConfig) -> dict[str, str]:
-    paths: dict[str, Any] = {
+def _keys(config: TimeSeriesDataConfig) -> dict[str, Any]:
+    keys: dict[str, Any] = {
         "item_id": config.item_id,
         "timestamp": config.timestamp,
         "target_time_series": config.target_time_series,
     }
-    paths |= {f"related_time_series[{i}]": p for i, p in enumerate(config.related_time_series or [])}
-    paths |= {f"static_covariates[{i}]": p for i, p in enumerate(config.static_covariates or [])}
-    for key, path in paths.items():
+    keys |= {f"related_time_series[{i}]": p for i, p in enumerate(config.related_time_series or [])}
+    keys |= {f"static_covariates[{i}]": p for i, p in enumerate(config.static_covariates or [])}
+    return keys
+
+
+def _paths(keys: dict[str, Any], config: TimeSeriesDataConfig) -> dict[str, str]:
+    for key, path in keys.items():
         if not isinstance(path, str):
-            raise NotSupportedError(f"{KEY}.{key}: column indices are not supported; time series are read from JSON")
+            raise ConfigError(f"{KEY}.{key}: JMESPath strings and column indices cannot be mixed")
     if config.dataset_format is None:
         raise DataError(f"{KEY}.dataset_format: required (columns, item_records or timestamp_records)")
-    return paths
+    return keys
+
+
+def _columns(document: Any, keys: dict[str, int], source: str) -> dict[str, list[Any]]:
+    """Values by key of a list of list records, each key a position in every record."""
+    if not isinstance(document, list):
+        raise DataError(f"{source}: with column indices in {KEY} the document must be a list of records")
+    width = max(keys.values()) + 1
+    for number, record in enumerate(document):
+        if not isinstance(record, list) or len(record) < width:
+            raise DataError(f"{source}: record {number} is not a list of at least {width} values")
+    return {key: [record[index] for record in document] for key, index in keys.items()}
 
 
 def _search(document: Any, key: str, path: str, source: str) -> list[Any]:

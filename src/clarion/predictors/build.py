@@ -6,7 +6,8 @@ starts), ``model_uri`` with ``shadow: true`` (``clarion serve`` on the model fil
 endpoint) and ``model_name`` (a shadow SageMaker endpoint for the run), through boto3 (``sagemaker``).
 
 Content type: ``predictor.content_type``, else the dataset type when it is CSV / JSON Lines / JSON, else
-text/csv. Accept type: ``predictor.accept_type``, else the content type (Clarify's defaults). A JSON Lines
+text/csv. Accept type: ``predictor.accept_type``, else the content type (Clarify's defaults; application/json for
+application/x-npy requests, which have no text answer form of their own). A JSON Lines
 request without ``content_template`` uses ``{"features":$features}``.
 """
 
@@ -23,7 +24,7 @@ from clarion.config.model import AnalysisConfig
 from clarion.config.predictor import PredictorConfig
 from clarion.errors import ConfigError, NotSupportedError
 from clarion.predictors.binding import MODEL_KEYS
-from clarion.predictors.codecs import _NAME_PLACEHOLDER, RequestCodec, ResponseCodec
+from clarion.predictors.codecs import _NAME_PLACEHOLDER, NPY, RequestCodec, ResponseCodec
 from clarion.predictors.http import HttpEndpoint, HttpPredictor, HttpSettings
 from clarion.predictors.images import CallableImages, ImagePredictor, image_content_type
 from clarion.predictors.inprocess import InProcessPredictor
@@ -56,7 +57,10 @@ def build_predictor(config: AnalysisConfig, feature_names: list[str] | None) -> 
     if p is None:
         raise ConfigError("predictor: required to call the model (give predictor.endpoint_url or predictor.model_uri)")
     if p.time_series_predictor_config is not None:
-        raise NotSupportedError("predictor.time_series_predictor_config: time-series models are not supported yet")
+        raise ConfigError(
+            "predictor.time_series_predictor_config: a forecasting model explains time_series_data_config data with"
+            " methods.asymmetric_shapley_value only (bias metrics, SHAP and PDP do not apply, as in Clarify)"
+        )
     headers = tuple(str(h) for h in p.label_headers) if p.label_headers is not None else None
     threshold = config.effective_probability_threshold
     _check_record_template(p, feature_names)
@@ -153,9 +157,11 @@ def build_image_predictor(config: AnalysisConfig) -> ImagePredictor | ShadowPred
 
 def _codecs(config: AnalysisConfig, p: PredictorConfig, *, shadow: bool) -> tuple[RequestCodec, ResponseCodec]:
     content_type = p.content_type or (config.dataset_type if config.dataset_type in TABULAR_TYPES else "text/csv")
-    if content_type not in TABULAR_TYPES:
-        raise NotSupportedError(f"predictor.content_type: {content_type} endpoints are not supported yet")
-    accept_type = p.accept_type or content_type
+    if content_type not in (*TABULAR_TYPES, NPY):
+        raise ConfigError(
+            f"predictor.content_type: {content_type} is for images; tabular rows are sent as {TABULAR_TYPES}"
+        )
+    accept_type = p.accept_type or (content_type if content_type != NPY else "application/json")
     if isinstance(p.content_template, dict):
         raise NotSupportedError("predictor.content_template: a dict template (time series) is not supported yet")
     template = p.content_template

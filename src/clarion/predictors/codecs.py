@@ -8,6 +8,8 @@ Requests (Clarify's templates, see the SDK's ``ModelConfig``):
   ``$feature_names`` -> list of names, ``$features_kvp`` -> ``{"name": value, ...}``, ``"${Name}"`` ->
   the value of feature Name), then ``content_template`` with ``$records`` (a JSON list of the records, many
   rows per request) or ``$record`` (one row per request).
+- ``application/x-npy``: the rows of a request as one NumPy ``.npy`` array of float64, shape (rows, features)
+  (numeric features only).
 
 Responses: one result per row, in order.
 - ``text/csv``: one line per row; ``label`` / ``probability`` are column indices; without them a line is one
@@ -36,6 +38,8 @@ import pandas as pd
 from clarion.errors import ConfigError, PredictorError
 from clarion.predictors.predictions import Predictions
 
+NPY = "application/x-npy"
+NPY_HEADER_BYTES = 128  # numpy's .npy header for a 2-D float array (version 1.0, padded to 64-byte multiples)
 VALUE_CHARS = 40  # the most of a value or a server's text that a message shows
 _NAME_PLACEHOLDER = re.compile(r'"?\$\{([^}]+)\}"?')
 
@@ -46,6 +50,17 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, pd.Timestamp):
         return value.isoformat()
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def _float_rows(frame: pd.DataFrame) -> np.ndarray:
+    """The rows as little-endian float64 (application/x-npy carries numbers only)."""
+    try:
+        return np.ascontiguousarray(frame.to_numpy(dtype="<f8"))
+    except (TypeError, ValueError):
+        kinds = [str(c) for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+        raise PredictorError(
+            f"content_type application/x-npy needs numeric features; not numeric: {kinds[:5]}"
+        ) from None
 
 
 def _python_rows(frame: pd.DataFrame) -> list[list[Any]]:
@@ -71,6 +86,8 @@ class RequestCodec:
 
     def encode(self, frame: pd.DataFrame) -> EncodedRows:
         """All rows encoded once, each followed by its separator (newline, or comma for JSON records)."""
+        if self.content_type == NPY:
+            return EncodedRows.from_rows(self.encode_rows(frame), b"")
         if self.content_type == "text/csv":
             fast = _arrow_csv(frame)
             if fast is not None:
@@ -95,13 +112,19 @@ class RequestCodec:
             return [template.replace("$features", _dumps(row)).encode() for row in _python_rows(frame)]
         if self.content_type == "application/json":
             return _json_records(frame, self.record_template or "$features")
+        if self.content_type == NPY:
+            return [row.tobytes() for row in _float_rows(frame)]
         raise PredictorError(f"content_type {self.content_type} is not supported for tabular rows")
 
     def separator(self) -> bytes:
+        if self.content_type == NPY:
+            return b""
         return b"," if self.content_type == "application/json" else b"\n"
 
     def overhead(self) -> int:
         """Bytes a request adds around its rows (whose sizes include their separators)."""
+        if self.content_type == NPY:
+            return NPY_HEADER_BYTES
         if self.content_type == "application/json":
             return len((self.content_template or "$records").encode()) + 2
         return 0
@@ -109,6 +132,12 @@ class RequestCodec:
     def body(self, rows: EncodedRows, batch: slice) -> bytes:
         """The request body for rows ``batch``."""
         chunk = rows.data[int(rows.offsets[batch.start]) : int(rows.offsets[batch.stop])]
+        if self.content_type == NPY:
+            count = batch.stop - batch.start
+            width = int(rows.offsets[batch.start + 1] - rows.offsets[batch.start]) // 8 if count else 0
+            buffer = io.BytesIO()
+            np.save(buffer, np.frombuffer(chunk, dtype="<f8").reshape(count, width), allow_pickle=False)
+            return buffer.getvalue()
         if self.content_type != "application/json":
             return chunk
         template = self.content_template or "$records"

@@ -1,0 +1,330 @@
+"""Configs the sagemaker SDK v2 writes for every dataset format and model option, run unchanged by clarion.
+
+The configs come from the real SDK (``tests/api_reference/sdk_run_cases.py``). The model is a SageMaker
+endpoint reached through boto3 at a runtime server on 127.0.0.1 that speaks every request and answer form
+(CSV, JSON Lines, JSON with records by list, by name/value object or by placeholder, PNG images); the shadow
+endpoint's control plane is moto. Expected values are computed here: bias metrics from pandas counts, SHAP
+values by exact enumeration of the coalitions (``shapley_by_enumeration``), images by the detector itself.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+from skimage.segmentation import slic
+
+from clarion.engine import run_analysis
+from predictors_fixtures import Seen, http_server
+from reference_tools import REFERENCE_DIR, sdk_configs
+from text_image_fixtures import colour_classifier, red_detector, shapes_image, shapley_by_enumeration
+
+pytestmark = [pytest.mark.sdk, pytest.mark.slow]
+
+FEATURES = ["Age", "Sex", "Income", "Hours"]
+BASELINE = np.array([40.0, 0.0, 50000.0, 40.0])
+WORDS = {"free": 2.0, "win": 1.0, "now": 0.5}
+
+
+def score(rows: np.ndarray) -> np.ndarray:
+    """The tabular model: a logistic score, not additive in the features."""
+    rows = np.asarray(rows, dtype=float)
+    z = 0.05 * (rows[:, 0] - 40) + 0.9 * rows[:, 1] + 3e-5 * (rows[:, 2] - 50000) + 0.03 * (rows[:, 3] - 40)
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def text_score(texts: list[str]) -> np.ndarray:
+    """The text model: a logistic score of word weights (masked words count for nothing)."""
+    z = np.array([sum(WORDS.get(w.strip(".,!").lower(), 0.0) for w in t.split()) - 1.0 for t in texts])
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+CLASSIFIER = colour_classifier()
+
+
+class Runtime:
+    """A SageMaker runtime server's answers for every request form the configs produce."""
+
+    def __call__(self, seen: Seen, number: int) -> tuple[int, bytes]:
+        kind = seen.headers.get("content-type", "")
+        accept = seen.headers.get("accept", "")
+        if kind.startswith("image/"):
+            image = np.asarray(Image.open(io.BytesIO(seen.body)).convert("RGB"))
+            if seen.headers.get("x-amzn-sagemaker-custom-attributes") == "detect":
+                return 200, json.dumps({"prediction": red_detector(image[None])[0]}).encode()
+            return 200, json.dumps({"probabilities": CLASSIFIER(image[None])[0].tolist()}).encode()
+        text = seen.body.decode(errors="replace")
+        many = True
+        if kind == "application/x-npy":
+            rows = np.load(io.BytesIO(seen.body), allow_pickle=False).tolist()
+        elif kind == "text/csv":
+            rows = list(csv.reader(io.StringIO(text)))
+        elif kind == "application/jsonlines":
+            rows = [json.loads(line)["features"] for line in text.splitlines() if line.strip()]
+        else:
+            doc = json.loads(text)
+            many = "instances" in doc
+            records = doc["instances"] if many else [doc]
+            rows = [[r[f] for f in FEATURES] if isinstance(r, dict) else r for r in records]
+        if len(rows[0]) == 1:  # the text model
+            scores = text_score([r[0] for r in rows])
+        else:
+            scores = score(np.array(rows, dtype=float))
+        if accept == "text/csv":
+            return 200, "".join(f"{float(s)!r}\n" for s in scores).encode()
+        if accept == "application/jsonlines":
+            return 200, "".join(json.dumps({"score": s}) + "\n" for s in scores).encode()
+        if not many:
+            return 200, json.dumps({"score": float(scores[0])}).encode()
+        return 200, json.dumps({"predictions": [{"score": s} for s in scores.tolist()]}).encode()
+
+
+@pytest.fixture(scope="module")
+def frame() -> pd.DataFrame:
+    rng = np.random.default_rng(11)
+    n = 60
+    out = pd.DataFrame(
+        {
+            "Age": rng.integers(18, 70, n),
+            "Sex": rng.integers(0, 2, n),
+            "Income": rng.integers(20, 90, n) * 1000,
+            "Hours": rng.integers(20, 60, n),
+        }
+    )
+    out["Target"] = (score(out[FEATURES].to_numpy()) + rng.normal(0, 0.2, n) > 0.5).astype(int)
+    return out
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory, frame: pd.DataFrame) -> tuple[Path, dict]:
+    folder = tmp_path_factory.mktemp("sdk_formats")
+    frame.to_csv(folder / "plain.csv", header=False, index=False)
+    rows = [{"features": r[:4], "label": r[4]} for r in frame.to_numpy().tolist()]
+    (folder / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (folder / "data.json").write_text(json.dumps({"rows": rows}))
+    pd.DataFrame([BASELINE]).to_csv(folder / "baseline.csv", header=False, index=False)
+    texts = pd.DataFrame({"Text": ["win free money now", "nothing here", "free tickets", "call me now"]})
+    texts.assign(Target=[1, 0, 1, 0]).to_csv(folder / "texts.csv", header=False, index=False)
+    images = folder / "images"
+    images.mkdir()
+    rng = np.random.default_rng(5)
+    Image.fromarray(shapes_image(rng, 32, red=True, blue=True)).save(images / "a.png")
+    Image.fromarray(shapes_image(rng, 32, red=True)).save(images / "b.png")
+    Image.fromarray(np.full((32, 32, 3), 128, dtype=np.uint8)).save(folder / "grey.png")
+    return folder, sdk_configs(REFERENCE_DIR / "sdk_run_cases.py", folder)
+
+
+def config_of(built: dict, case: str) -> dict:
+    entry = built[case]
+    assert "config" in entry and entry["schema_error"] is None, entry
+    return entry["config"]
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_REGION"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in {
+        "AWS_CONFIG_FILE": str(tmp_path / "none"), "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():  # fmt: skip
+        monkeypatch.setenv(key, value)
+    with http_server(Runtime()) as server:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME", server.url)
+        yield server
+
+
+def exact_shap(rows: np.ndarray, baseline: np.ndarray) -> np.ndarray:
+    """Shapley values of v(S) = f(x_S, b_rest), one row per record."""
+    out = []
+    for x in rows:
+        out.append(shapley_by_enumeration(len(x), lambda keep, x=x: score(np.where(keep, x, baseline)[None]))[:, 0])
+    return np.array(out)
+
+
+def pre_training(frame: pd.DataFrame, facet: pd.Series) -> dict[str, float]:
+    """CI and DPL from counts: a = facet value not 0, d = facet value 0."""
+    d = facet == 0
+    positive = frame["Target"] == 1
+    return {
+        "CI": (int((~d).sum()) - int(d.sum())) / len(frame),
+        "DPL": positive[~d].mean() - positive[d].mean(),
+    }
+
+
+def check_bias(analysis: dict, frame: pd.DataFrame, facet_key: str) -> None:
+    (entry,) = analysis["pre_training_bias_metrics"]["facets"][facet_key]
+    assert entry["value_or_threshold"] == "0"
+    metrics = {m["name"]: m["value"] for m in entry["metrics"]}
+    for name, value in pre_training(frame, frame["Sex"]).items():
+        assert metrics[name] == pytest.approx(value, abs=1e-12), name
+    predicted = score(frame[FEATURES].to_numpy()) > 0.5
+    d = (frame["Sex"] == 0).to_numpy()
+    (post,) = analysis["post_training_bias_metrics"]["facets"][facet_key]
+    dppl = {m["name"]: m["value"] for m in post["metrics"]}["DPPL"]
+    assert dppl == pytest.approx(predicted[~d].mean() - predicted[d].mean(), abs=1e-12)
+
+
+def check_shap(analysis: dict, out: Path, frame: pd.DataFrame, names: list[str]) -> None:
+    phi = exact_shap(frame[FEATURES].to_numpy(dtype=float), BASELINE)
+    section = analysis["explanations"]["kernel_shap"]["label0"]
+    assert list(section["global_shap_values"]) == names
+    np.testing.assert_allclose(list(section["global_shap_values"].values()), np.abs(phi).mean(axis=0), rtol=1e-9)
+    assert section["expected_value"] == pytest.approx(float(score(BASELINE[None])[0]), rel=1e-12)
+    local = pd.read_csv(out / "explanations_shap" / "out.csv")
+    assert list(local.columns) == [f"{n}_label0" for n in names]
+    np.testing.assert_allclose(local.to_numpy(), phi, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", ["jsonlines", "json"])
+def test_json_datasets_by_jmespath(case: str, workspace, frame, aws, tmp_path: Path) -> None:
+    folder, built = workspace
+    config = config_of(built, case)
+    data = folder / ("data.jsonl" if case == "jsonlines" else "data.json")
+    analysis = run_analysis(config, data_uri=str(data), output_dir=tmp_path / "out", quiet=True)
+    check_bias(analysis, frame, "Sex")
+    check_shap(analysis, tmp_path / "out", frame, FEATURES)
+    bodies = [s.body.decode() for s in aws.posts()]
+    if case == "json":  # $features_kvp: each record names its features
+        assert set(json.loads(bodies[0])["instances"][0]) == set(FEATURES)
+
+
+def test_csv_without_headers_by_index(workspace, frame, aws, tmp_path: Path) -> None:
+    folder, built = workspace
+    config = config_of(built, "csv_by_index")
+    assert "headers" not in config and config["label"] == 4
+    analysis = run_analysis(config, data_uri=str(folder / "plain.csv"), output_dir=tmp_path / "out", quiet=True)
+    check_bias(analysis, frame, "column_1")  # Clarify's names for a file without headers
+    check_shap(analysis, tmp_path / "out", frame, ["column_0", "column_1", "column_2", "column_3"])
+
+
+def test_baseline_file_and_pass_through_keys(workspace, frame, aws, tmp_path: Path) -> None:
+    folder, built = workspace
+    config = config_of(built, "baseline_file_custom_attributes")
+    assert config["methods"]["shap"]["baseline"] == str(folder / "baseline.csv")
+    analysis = run_analysis(config, data_uri=str(folder / "plain.csv"), output_dir=tmp_path / "out", quiet=True)
+    check_shap(analysis, tmp_path / "out", frame, FEATURES)
+    for seen in aws.posts():
+        assert seen.path == "/endpoints/tabular/invocations"
+        assert seen.headers["content-type"] == "text/csv" and seen.headers["accept"] == "application/jsonlines"
+        assert seen.headers["x-amzn-sagemaker-custom-attributes"] == "tenant=clarion"
+        assert seen.headers["x-amzn-sagemaker-target-model"] == "model-b.tar.gz"
+
+
+def test_record_template_by_feature_name(workspace, frame, aws, tmp_path: Path) -> None:
+    folder, built = workspace
+    config = config_of(built, "record_template_by_name")
+    analysis = run_analysis(config, data_uri=str(folder / "plain.csv"), output_dir=tmp_path / "out", quiet=True)
+    check_shap(analysis, tmp_path / "out", frame, FEATURES)
+    first = json.loads(aws.posts()[0].body)
+    assert sorted(first) == sorted(FEATURES) and all(isinstance(v, (int, float)) for v in first.values())
+
+
+def test_npy_requests(workspace, frame, aws, tmp_path: Path) -> None:
+    folder, built = workspace
+    config = config_of(built, "npy_request")
+    analysis = run_analysis(config, data_uri=str(folder / "plain.csv"), output_dir=tmp_path / "out", quiet=True)
+    check_shap(analysis, tmp_path / "out", frame, FEATURES)
+    first = np.load(io.BytesIO(aws.posts()[0].body), allow_pickle=False)
+    assert first.dtype == np.float64 and first.shape[1] == 4
+
+
+def test_shadow_endpoint_from_model_name_with_prefix(workspace, frame, aws, moto_endpoint, monkeypatch, tmp_path):
+    import boto3
+
+    folder, built = workspace
+    config = config_of(built, "shadow_prefix")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SAGEMAKER", moto_endpoint)
+    control = boto3.client("sagemaker")
+    control.create_model(
+        ModelName="tabular-model",
+        ExecutionRoleArn="arn:aws:iam::123456789012:role/clarion-test",
+        PrimaryContainer={"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/tabular:1"},
+    )
+    analysis = run_analysis(config, data_uri=str(folder / "plain.csv"), output_dir=tmp_path / "out", quiet=True)
+    predicted = score(frame[FEATURES].to_numpy()) > 0.5
+    d = (frame["Sex"] == 0).to_numpy()
+    (post,) = analysis["post_training_bias_metrics"]["facets"]["Sex"]
+    metrics = {m["name"]: m["value"] for m in post["metrics"]}
+    assert metrics["DPPL"] == pytest.approx(predicted[~d].mean() - predicted[d].mean(), abs=1e-12)
+    assert {s.path.split("/")[2][:11] for s in aws.posts()} == {"tab-shadow-"}
+    assert not [e for e in control.list_endpoints()["Endpoints"] if e["EndpointName"].startswith("tab-shadow")]
+
+
+def test_text_tokens(workspace, aws, tmp_path: Path) -> None:
+    folder, built = workspace
+    config = config_of(built, "text_tokens")
+    analysis = run_analysis(config, data_uri=str(folder / "texts.csv"), output_dir=tmp_path / "out", quiet=True)
+    lines = (tmp_path / "out" / "explanations_shap" / "out.jsonl").read_text().splitlines()
+    texts = ["win free money now", "nothing here", "free tickets", "call me now"]
+    assert len(lines) == len(texts)
+    for line, text in zip(lines, texts, strict=True):
+        words = text.split()
+        (entry,) = json.loads(line)["explanations"]
+        assert entry["feature_name"] == "Text"
+        attributions = entry["attributions"]
+        units = [a["description"]["partial_text"].strip() for a in attributions]
+        assert units == words
+
+        def value(keep: tuple[bool, ...], words: list[str] = words) -> np.ndarray:
+            return text_score([" ".join(w if k else "<UNK>" for w, k in zip(words, keep, strict=True))])
+
+        want = shapley_by_enumeration(len(words), value)[:, 0]
+        np.testing.assert_allclose([a["attribution"][0] for a in attributions], want, rtol=1e-9, atol=1e-12)
+    assert "kernel_shap" in analysis["explanations"]
+
+
+def segments_of(image: np.ndarray) -> np.ndarray:
+    """SLIC superpixels as Clarify computes them (the SDK's default compactness 5), numbered 0..M-1."""
+    labels = slic(image, n_segments=8, compactness=5.0, start_label=0, channel_axis=-1)
+    return np.unique(labels, return_inverse=True)[1].reshape(labels.shape)
+
+
+def image_lines(folder: Path, out: Path) -> list[tuple[np.ndarray, dict]]:
+    lines = [json.loads(x) for x in (out / "explanations_shap" / "out.jsonl").read_text().splitlines()]
+    images = [np.asarray(Image.open(folder / "images" / f"{n}.png").convert("RGB")) for n in ("a", "b")]
+    assert [line["explanations"][0]["feature_name"] for line in lines] == ["a.png", "b.png"]
+    return list(zip(images, lines, strict=True))
+
+
+def test_image_classification_against_enumeration(workspace, aws, tmp_path: Path) -> None:
+    folder, built = workspace
+    config = config_of(built, "image_classification")
+    run_analysis(config, data_uri=str(folder / "images"), output_dir=tmp_path / "out", quiet=True)
+    grey = np.full((32, 32, 3), 128, dtype=np.uint8)
+    for image, line in image_lines(folder, tmp_path / "out"):
+        segments = segments_of(image)
+        (entry,) = line["explanations"]
+        got = np.array([a["attribution"] for a in entry["attributions"]])
+        assert [a["description"]["segment_id"] for a in entry["attributions"]] == list(range(segments.max() + 1))
+
+        def value(keep: tuple[bool, ...], image: np.ndarray = image, segments: np.ndarray = segments) -> np.ndarray:
+            return CLASSIFIER(np.where(np.asarray(keep)[segments][..., None], image, grey)[None])[0]
+
+        np.testing.assert_allclose(got, shapley_by_enumeration(len(got), value), atol=1e-9)
+        assert line["label_headers"] == ["plain", "red"]
+
+
+def test_object_detection_boxes_and_efficiency(workspace, aws, tmp_path: Path) -> None:
+    """The kept boxes are the detector's above the threshold; each box's segment values add up to its score on
+    the image minus its value on the grey baseline (no detection there: 0)."""
+    folder, built = workspace
+    config = config_of(built, "image_detection")
+    run_analysis(config, data_uri=str(folder / "images"), output_dir=tmp_path / "out", quiet=True)
+    grey = np.full((1, 32, 32, 3), 128, dtype=np.uint8)
+    assert red_detector(grey) == [[]]
+    for image, line in image_lines(folder, tmp_path / "out"):
+        kept = sorted([r for r in red_detector(image[None])[0] if r[1] > 0.3], key=lambda r: -r[1])[:2]
+        assert kept
+        (entry,) = line["explanations"]
+        got = np.array([a["attribution"] for a in entry["attributions"]])
+        assert got.shape[1] == len(kept)
+        np.testing.assert_allclose(got.sum(axis=0), [r[1] for r in kept], atol=1e-9)
+    names = sorted(p.name for p in (tmp_path / "out" / "explanations_shap").iterdir())
+    assert "a_objects.jpeg" in names and "shap_a_box1_object.jpeg" in names
