@@ -21,9 +21,7 @@ from clarion.bias import (
     post_training_bias_section,
     pre_training_bias_section,
 )
-from clarion.config import load_config
 from clarion.config.methods import POST_TRAINING_METRICS, PRE_TRAINING_METRICS
-from clarion.errors import ConfigError
 
 ADULT_HEADERS = [
     "age", "workclass", "fnlwgt", "education", "education-num", "marital-status", "occupation",
@@ -280,23 +278,6 @@ def test_non_numeric_features_make_ft_fail_only():
     post = values_of(post_training_bias_section(counts, spec, FlipTestData.from_frame(df, spec, ["f", "s"])), "f")
     assert post["FT"] == ("error", "FlipTest does not support non-numeric columns")
     assert isinstance(post["DPPL"], float)
-
-
-def test_spec_from_config_resolves_names_and_indices():
-    config = load_config({
-        "dataset_type": "text/csv", "headers": ["a", "sex", "g", "y"], "label": 3,
-        "label_values_or_threshold": [1], "facet": [{"name_or_index": 1, "value_or_threshold": [0]},
-                                                    {"name_or_index": "a"}],
-        "group_variable": "g", "predicted_label": "a",
-        "methods": {"pre_training_bias": {"methods": "all"}, "post_training_bias": {"methods": ["DI"]}},
-    })  # fmt: skip
-    spec = BiasSpec.from_config(config, ["a", "sex", "g", "y"])
-    assert spec.label == "y" and spec.group == "g" and spec.predicted_label == "a"
-    assert spec.facets == (FacetSpec("sex", (0,)), FacetSpec("a", None))
-    assert spec.pre_training_metrics == PRE_TRAINING_METRICS and spec.post_training_metrics == ("DI",)
-    assert spec.columns == BiasColumns("y", ("sex", "a"), "g", "a")
-    with pytest.raises(ConfigError, match=r"^label: column index 3 out of range for 3 columns$"):
-        BiasSpec.from_config(config, ["a", "sex", "g"])
 
 
 def test_chunked_counts_equal_one_pass():

@@ -6,9 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clarion.config import PdpConfig
-from clarion.errors import ConfigError
-from clarion.explain.pdp import UNSUPPORTED, pdp_section, select_features
+from clarion.explain.pdp import UNSUPPORTED, pdp_section, top_features
 
 
 def _model(frame):
@@ -31,7 +29,7 @@ def test_numerical_feature_grid_and_predictions():
         calls.append(len(frame))
         return _model(frame)
 
-    [entry] = pdp_section(rows, model, ["a", "b"], PdpConfig(grid_resolution=4, features=["x"]))
+    [entry] = pdp_section(rows, model, ["a", "b"], ["x"], 4)
     assert entry["feature_name"] == "x" and entry["data_type"] == "numerical"
     assert entry["feature_values"] == pytest.approx([0.5, 1.5, 2.5, 3.5])  # centres of 4 buckets over [0, 4]
     assert entry["data_distribution"] == pytest.approx([0.2, 0.2, 0.2, 0.4])  # 4 falls in the last bucket
@@ -43,9 +41,9 @@ def test_numerical_feature_grid_and_predictions():
     assert calls == [4 * 5]  # one call for the whole grid
 
 
-def test_categorical_feature_and_index_selection():
+def test_categorical_feature():
     rows = _rows()
-    [entry] = pdp_section(rows, _model, ["a", "b"], PdpConfig(grid_resolution=10, features=[1]), max_batch_rows=5)
+    [entry] = pdp_section(rows, _model, ["a", "b"], ["colour"], 10, max_batch_rows=5)
     assert entry["data_type"] == "categorical"
     assert entry["feature_values"] == ["blue", "red"]
     assert entry["data_distribution"] == pytest.approx([0.4, 0.6])
@@ -57,18 +55,10 @@ def test_categorical_feature_and_index_selection():
 def test_top_k_by_global_shap_and_unsupported_type():
     rows = _rows().assign(when=pd.to_datetime(["2020-01-01"] * 5))
     shap = {"x": 0.1, "colour": 0.9, "z": -0.5, "when": 0.7}
-    assert select_features(list(rows.columns), PdpConfig(grid_resolution=3, top_k_features=2), shap) == [
-        "colour",
-        "when",
-    ]
-    entries = pdp_section(rows, lambda f: _model(f)[:, :1], ["l"], PdpConfig(grid_resolution=3, top_k_features=3), shap)
+    assert top_features(shap, 2) == ["colour", "when"]
+    entries = pdp_section(rows, lambda f: _model(f)[:, :1], ["l"], top_features(shap, 3), 3)
     assert [e["feature_name"] for e in entries] == ["colour", "when", "z"]
     assert entries[1] == {"feature_name": "when", "data_type": "datetime64[us]", "error": UNSUPPORTED} or (
         entries[1]["error"] == UNSUPPORTED and set(entries[1]) == {"feature_name", "data_type", "error"}
     )
     assert entries[2]["feature_values"] == pytest.approx([1 + 2 / 3, 3.0, 5 - 2 / 3])
-
-
-def test_unknown_feature_is_a_config_error():
-    with pytest.raises(ConfigError, match=r"^methods\.pdp\.features: unknown feature 'nope'$"):
-        select_features(["x"], PdpConfig(grid_resolution=3, features=["nope"]))

@@ -2,7 +2,7 @@
 
 Typical use::
 
-    spec = BiasSpec.from_config(config, column_names)
+    spec = BiasSpec(label="y", label_values=(1,), facets=(FacetSpec("sex", ("F",)),), pre_training_metrics=("CI",))
     counts = merge_all([BiasCounts.from_frame(chunk, spec.columns, row_offset=start) for start, chunk in chunks])
     analysis["pre_training_bias_metrics"] = pre_training_bias_section(counts, spec)
 
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
         resolve_label,
         resolve_predicted,
     )
-    from clarion.bias.spec import BiasColumns, BiasSpec, FacetSpec, bias_columns
+    from clarion.bias.spec import BiasColumns, BiasSpec, FacetSpec
     from clarion.bias.table import FacetTable, MetricError
 
 _EXPORTS = {
@@ -61,7 +61,6 @@ _EXPORTS = {
         "BiasColumns",
         "BiasSpec",
         "FacetSpec",
-        "bias_columns",
     ),
     "table": (
         "FacetTable",
@@ -83,7 +82,6 @@ __all__ = [
     "FacetTable",
     "FlipTestData",
     "MetricError",
-    "bias_columns",
     "facet_table",
     "flip_test",
     "infer_type",

@@ -1,19 +1,15 @@
-"""``segment_config`` resolved against the dataset's column names: the segments' columns, values and names.
+"""A resolved ``segment_config``: the segments' column, values and names, and interval values.
 
-No pandas here: ``clarion validate`` and the bias-only column selection resolve segments before any data is read.
-The rows' segments are assigned in ``clarion.bias.segments``.
+The run spec (``clarion.engine.core.spec.resolve_segments``) builds them from the config. No pandas here:
+``clarion validate`` and the bias-only column selection resolve segments before any data is read. The rows'
+segments are assigned in ``clarion.bias.segments``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-
-from clarion.config import AnalysisConfig
-from clarion.data.roles import resolve
-from clarion.errors import ConfigError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -58,24 +54,3 @@ def parse_interval(text: Any) -> Interval | None:
     except ValueError:
         return None
     return Interval(low, high, match.group(1) == "[", match.group(4) == "]")
-
-
-def resolve_segments(config: AnalysisConfig, columns: Sequence[str]) -> tuple[SegmentSpec, ...]:
-    """The config's segment configs against the dataset's column names."""
-    specs = []
-    for i, segment in enumerate(config.segment_config or ()):
-        key = f"segment_config[{i}]"
-        column = resolve(segment.name_or_index, list(columns), f"{key}.name_or_index")
-        assert column is not None
-        lists = tuple(tuple(values) for values in segment.segments)
-        if not lists or any(not values for values in lists):
-            raise ConfigError(f"{key}.segments: expected one or more non-empty lists of values or intervals")
-        aliases = list(segment.display_aliases or ())
-        if aliases and len(aliases) not in (len(lists), len(lists) + 1):
-            raise ConfigError(
-                f"{key}.display_aliases: expected {len(lists)} or {len(lists) + 1} names, got {len(aliases)}"
-            )
-        names = aliases[: len(lists)] or [",".join(map(str, values)) for values in lists]
-        names.append(aliases[len(lists)] if len(aliases) == len(lists) + 1 else DEFAULT_SEGMENT)
-        specs.append(SegmentSpec(column, lists, tuple(names), segment.config_name, segment.name_or_index))
-    return tuple(specs)

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from clarion.config.columns import resolve
 from clarion.config.model import AnalysisConfig
 from clarion.errors import ConfigError
 
@@ -127,10 +128,4 @@ def check_columns(config: AnalysisConfig) -> None:
         refs += [(f"facet[{i}].name_or_index", f.name_or_index) for i, f in enumerate(config.facet or [])]
     refs += [(f"excluded_columns[{i}]", c) for i, c in enumerate(config.excluded_columns or [])]
     for path, ref in refs:
-        if ref is None:
-            continue
-        if isinstance(ref, int):
-            if not 0 <= ref < len(headers):
-                raise ConfigError(f"{path}: column index {ref} is out of range for {len(headers)} headers")
-        elif ref not in headers:
-            raise ConfigError(f"{path}: column {ref!r} is not in headers {headers}")
+        resolve(ref, headers, path, "headers")

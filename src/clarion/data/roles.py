@@ -7,11 +7,12 @@ data the features are exactly the columns the ``features`` expression produced.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from clarion.config import AnalysisConfig
-from clarion.errors import ConfigError, DataError
+from clarion.config.columns import resolve
+from clarion.errors import DataError
 
 JSON_TYPES = ("application/jsonlines", "application/json")
 
@@ -25,21 +26,6 @@ class ColumnRoles:
     facets: tuple[str, ...]
     group: str | None
     joinsource: str | None
-
-
-def resolve(ref: str | int | None, columns: Sequence[str], key: str) -> str | None:
-    """A config reference (name or zero-based index) -> the column name; a ConfigError naming ``key`` otherwise."""
-    if ref is None:
-        return None
-    if isinstance(ref, bool) or not isinstance(ref, (int, str)):
-        raise ConfigError(f"{key}: expected a column name or index, got {ref!r}")
-    if isinstance(ref, int):
-        if not 0 <= ref < len(columns):
-            raise ConfigError(f"{key}: column index {ref} out of range for {len(columns)} columns")
-        return columns[ref]
-    if ref not in columns:
-        raise ConfigError(f"{key}: column {ref!r} not found; dataset columns are {list(columns)}")
-    return ref
 
 
 def column_roles(
@@ -56,17 +42,17 @@ def column_roles(
     """
     json_data = config.dataset_type in JSON_TYPES
     label = label_column or (
-        _json_name(config.label, columns) if json_data else resolve(config.label, columns, "label")
+        _json_name(config.label, columns, "label") if json_data else resolve(config.label, columns, "label")
     )
     predicted = predicted_label_column
     if predicted is None and config.predicted_label is not None and config.predicted_label_dataset_uri is None:
         predicted = (
-            _json_name(config.predicted_label, columns)
+            _json_name(config.predicted_label, columns, "predicted_label")
             if json_data
             else resolve(config.predicted_label, columns, "predicted_label")
         )
     joinsource = (
-        _json_name(config.joinsource_name_or_index, columns)
+        _json_name(config.joinsource_name_or_index, columns, "joinsource_name_or_index")
         if json_data
         else resolve(config.joinsource_name_or_index, columns, "joinsource_name_or_index")
     )
@@ -90,10 +76,10 @@ def column_roles(
     )
 
 
-def _json_name(ref: str | int | None, columns: list[str]) -> str | None:
+def _json_name(ref: str | int | None, columns: list[str], key: str) -> str | None:
     if ref is None:
         return None
-    return ref if isinstance(ref, str) and ref in columns else resolve(ref, columns, "label")
+    return ref if isinstance(ref, str) and ref in columns else resolve(ref, columns, key)
 
 
 def facet_dataset_columns(config: AnalysisConfig) -> tuple[str, ...]:

@@ -30,8 +30,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype, is_object_dtype, is_string_dtype
 
-from clarion.config.methods import PdpConfig
-from clarion.errors import ConfigError, PredictorError
+from clarion.errors import PredictorError
 
 Predict = Callable[[pd.DataFrame], np.ndarray]
 UNSUPPORTED = (
@@ -52,26 +51,9 @@ def feature_kind(series: pd.Series) -> str:
     return "unsupported"
 
 
-def select_features(
-    columns: Sequence[str], pdp_config: PdpConfig, global_shap: Mapping[str, float] | None = None
-) -> list[str]:
-    """``features`` (names or 0-based indices), else the ``top_k_features`` largest |global SHAP| (first output)."""
-    if pdp_config.features is not None:
-        names = []
-        for item in pdp_config.features:
-            if isinstance(item, int):
-                if not 0 <= item < len(columns):
-                    raise ConfigError(f"methods.pdp.features: index {item} is out of range for {len(columns)} features")
-                names.append(columns[item])
-            elif item in columns:
-                names.append(item)
-            else:
-                raise ConfigError(f"methods.pdp.features: unknown feature {item!r}")
-        return list(dict.fromkeys(names))
-    if global_shap is None:
-        raise ConfigError("methods.pdp.features: required when SHAP values are not available")
-    order = sorted(global_shap, key=lambda f: -abs(global_shap[f]) if global_shap[f] is not None else 0.0)
-    return order[: pdp_config.top_k_features]
+def top_features(global_shap: Mapping[str, float | None], k: int) -> list[str]:
+    """The ``k`` features of largest |global SHAP value| (first output), ties in their given order."""
+    return sorted(global_shap, key=lambda f: -abs(v) if (v := global_shap[f]) is not None else 0.0)[:k]
 
 
 def grid(series: pd.Series, grid_resolution: int) -> tuple[str, list[Any], list[float]]:
@@ -155,15 +137,15 @@ def pdp_section(
     rows: pd.DataFrame,
     predict: Predict,
     output_names: Sequence[str],
-    pdp_config: PdpConfig,
-    global_shap: Mapping[str, float] | None = None,
+    features: Sequence[str],
+    grid_resolution: int,
     *,
     max_batch_rows: int = DEFAULT_MAX_BATCH_ROWS,
 ) -> list[dict[str, Any]]:
-    """``explanations.pdp``: one entry per selected feature (see the module docstring)."""
+    """``explanations.pdp``: one entry per feature of ``features`` (columns of ``rows``; see the module docstring)."""
     entries: list[dict[str, Any]] = []
-    for feature in select_features(list(rows.columns), pdp_config, global_shap):
-        kind, values, distribution = grid(rows[feature], pdp_config.grid_resolution)
+    for feature in features:
+        kind, values, distribution = grid(rows[feature], grid_resolution)
         if kind == "unsupported":
             entries.append({"feature_name": feature, "data_type": str(rows[feature].dtype), "error": UNSUPPORTED})
             continue

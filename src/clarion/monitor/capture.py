@@ -17,6 +17,7 @@ from typing import Any
 import fsspec
 
 from clarion.config import AnalysisConfig
+from clarion.config.columns import resolve
 from clarion.data.capture_reader import (
     merge_ground_truth,
     parse_inputs,
@@ -47,11 +48,8 @@ def is_capture(uri: str) -> bool:
 
 
 def _name(ref: str | int | None, headers: list[str], key: str) -> str | None:
-    if ref is None or isinstance(ref, str):
-        return ref
-    if not 0 <= ref < len(headers):
-        raise ConfigError(f"{key}: column index {ref} out of range for {len(headers)} headers")
-    return headers[ref]
+    """A column named by index is looked up in ``headers``; a name is kept (the label may come from ground truth)."""
+    return ref if ref is None or isinstance(ref, str) else resolve(ref, headers, key, "headers")
 
 
 def _codec(config: AnalysisConfig) -> ResponseCodec:

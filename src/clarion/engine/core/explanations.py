@@ -18,14 +18,14 @@ from typing import Any, Protocol, TypeVar
 import numpy as np
 import pandas as pd
 
-from clarion.config.methods import PdpConfig
 from clarion.engine.core.passes import PassOne
 from clarion.engine.core.spec import RunSpec
 from clarion.engine.multimodal import explain_texts, write_text_explanations
 from clarion.engine.plan import AnalysisPlan
-from clarion.errors import DataError
+from clarion.errors import ConfigError, DataError
 from clarion.explain import ShapResult, concat_results, explain_tabular, kernel_shap_section, pdp_section
 from clarion.explain.baseline import baseline_from_config, write_baseline_csv
+from clarion.explain.pdp import top_features
 from clarion.explain.text import TextShapResult
 from clarion.predictors import Predictor, model_outputs
 from clarion.progress import progress_bar
@@ -115,6 +115,8 @@ def explain_chunk(
     """Kernel SHAP values of one chunk (rows from ``position`` on); coalitions from the seed and row positions."""
     shap_config = run.plan.config.methods.shap
     assert shap_config is not None
+    if run.shap_features is not None:  # resolved by the run spec: the names of the features to explain
+        shap_config = shap_config.model_copy(update={"features_to_explain": list(run.shap_features)})
     result = explain_tabular(
         chunk[run.features].reset_index(drop=True),
         baseline,
@@ -154,21 +156,26 @@ def explanations(run: RunSpec, result: PassOne, runner: ExplainRunner, output_di
         rows = result.sample.rows[run.features]
         pdp_config = plan.config.methods.pdp
         assert pdp_config is not None
-        task = functools.partial(_partial_dependence, rows, pdp_config, global_shap, result.output_names)
+        features = run.pdp_features
+        if features is None:
+            if global_shap is None:  # config validation refuses methods.pdp without features or shap
+                raise ConfigError("methods.pdp.features: required when SHAP values are not available")
+            features = tuple(top_features(global_shap, pdp_config.top_k_features))
+        task = functools.partial(_partial_dependence, rows, features, pdp_config.grid_resolution, result.output_names)
         section["pdp"] = runner.with_model(task)
     return section
 
 
 def _partial_dependence(
     rows: pd.DataFrame,
-    pdp_config: PdpConfig,
-    global_shap: dict[str, float] | None,
+    features: tuple[str, ...],
+    grid_resolution: int,
     names: tuple[str, ...] | None,
     predictor: Predictor,
 ) -> list[dict[str, Any]]:
     with progress_bar("Partial dependence", total=None, unit="features"):
         found = names or output_names(predictor, rows)
-        return pdp_section(rows, model_predict(predictor), found, pdp_config, global_shap)
+        return pdp_section(rows, model_predict(predictor), found, features, grid_resolution)
 
 
 def _tabular_section(run: RunSpec, result: PassOne, runner: ExplainRunner, output: Path) -> dict[str, Any]:

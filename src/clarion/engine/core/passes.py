@@ -17,7 +17,6 @@ import pandas as pd
 
 from clarion.bias import BiasCounts, FlipTestData, post_training_bias_section, pre_training_bias_section
 from clarion.bias.basic_stats import bias_basic_stats, model_performance_report
-from clarion.bias.segment_spec import resolve_segments
 from clarion.bias.segments import segment_of_rows
 from clarion.engine.core.spec import PREDICTED_LABEL_COLUMN, RunSpec
 from clarion.engine.sample import RowSample
@@ -71,7 +70,7 @@ def segment_counts(run: RunSpec, chunk: pd.DataFrame, position: int) -> tuple[tu
     """Bias counts of each segment's rows (None for a segment with no row in this chunk)."""
     assert run.bias is not None
     out = []
-    for spec in resolve_segments(run.plan.config, list(chunk.columns)):
+    for spec in run.segments:
         index = segment_of_rows(chunk[spec.column], spec)
         parts: list[BiasCounts | None] = []
         for j in range(len(spec.names)):
@@ -115,7 +114,7 @@ def pass_one_chunk(
         if plan.post_training_bias and "FT" in run.bias.post_training_metrics:
             flip = FlipTestData.from_frame(chunk, run.bias, run.features, row_offset=position)
         part = replace(part, counts=counts, flip_test=flip)
-        if plan.config.segment_config:
+        if run.segments:
             part = replace(part, segment_counts=segment_counts(run, chunk, position))
     if plan.shap or plan.pdp:
         sample = RowSample.empty(SAMPLE_ROWS).add(chunk.loc[:, list(run.roles.columns)], position, plan.seed)
@@ -144,7 +143,7 @@ def bias_sections(run: RunSpec, result: PassOne) -> dict[str, object]:
         post["bias_basic_stats"] = bias_basic_stats(counts, spec, post_training=True)
         post["model_performance_report"] = model_performance_report(counts, spec)
         sections["post_training_bias_metrics"] = post
-    if plan.config.segment_config:
+    if run.segments:
         add_segment_sections(run, result, sections)
     return sections
 
@@ -157,7 +156,7 @@ def add_segment_sections(run: RunSpec, result: PassOne, sections: dict[str, obje
     test, which needs the feature rows, is not computed per segment.
     """
     assert run.bias is not None
-    specs = resolve_segments(run.plan.config, list(run.roles.columns))
+    specs = run.segments
     for stage, build in (("pre_training", pre_training_bias_section), ("post_training", post_training_bias_section)):
         section = sections.get(f"{stage}_bias_metrics")
         if not isinstance(section, dict):

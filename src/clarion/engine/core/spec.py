@@ -1,12 +1,13 @@
 """The resolved run spec: a plan's column references resolved once against the reader's column names.
 
 Clarify names columns by name or zero-based index (``label``, ``facet[i].name_or_index``,
-``group_variable``, ``predicted_label``, ``joinsource_name_or_index``, ``excluded_columns``); for JSON
-data the label, predicted label and join source are JMESPath expressions whose results the reader
-names. Everything downstream (bias counts, flip test, SHAP, PDP, readers' column pruning) reads
-names from a ``RunSpec``, never the config's references.
+``group_variable``, ``predicted_label``, ``joinsource_name_or_index``, ``excluded_columns``,
+``segment_config[i].name_or_index``; and among the feature columns ``methods.shap.features_to_explain``
+and ``methods.pdp.features``); for JSON data the label, predicted label and join source are JMESPath
+expressions whose results the reader names. Everything downstream (bias counts, segments, flip test,
+SHAP, PDP, readers' column pruning) reads names from a ``RunSpec``, never the config's references.
 
-Two moments resolve them, with the same resolver (``clarion.data.roles.column_roles``):
+Two moments resolve them, with the same resolver (``clarion.config.columns.resolve``):
 
 - ``header_roles(plan)``: before reading, when CSV ``headers`` are given (the columns to parse for a
   bias-only run, the feature names an HTTP predictor's record template checks);
@@ -15,13 +16,17 @@ Two moments resolve them, with the same resolver (``clarion.data.roles.column_ro
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from clarion.bias import BiasSpec, FacetSpec
-from clarion.bias.segment_spec import resolve_segments
+from clarion.bias.segment_spec import DEFAULT_SEGMENT, SegmentSpec
+from clarion.config import AnalysisConfig
+from clarion.config.columns import resolve, resolve_all
 from clarion.data import ColumnRoles, ReadOptions, column_roles
 from clarion.data.roles import JSON_TYPES, facet_dataset_columns
 from clarion.engine.plan import AnalysisPlan
+from clarion.errors import ConfigError
 
 PREDICTED_LABEL_COLUMN = "__clarion_predicted_label__"  # the model's predicted labels, added by pass one
 JOINED_PREDICTED_LABEL = "predicted_label"  # a separate predicted-label dataset's column, unless named
@@ -29,11 +34,15 @@ JOINED_PREDICTED_LABEL = "predicted_label"  # a separate predicted-label dataset
 
 @dataclass(frozen=True)
 class RunSpec:
-    """A plan with its columns resolved: roles of every column and the bias spec (None without bias)."""
+    """A plan with its columns resolved: roles of every column, the bias spec (None without bias), the
+    segments, and the features SHAP explains and PDP varies (None: every feature / the top global SHAP ones)."""
 
     plan: AnalysisPlan
     roles: ColumnRoles
     bias: BiasSpec | None
+    segments: tuple[SegmentSpec, ...] = ()
+    shap_features: tuple[str, ...] | None = None
+    pdp_features: tuple[str, ...] | None = None
 
     @property
     def features(self) -> list[str]:
@@ -82,7 +91,7 @@ def bias_only_columns(plan: AnalysisPlan) -> tuple[str, ...] | None:
     needed = [roles.label, roles.predicted_label, roles.group, *roles.facets]
     if c.predicted_label_dataset_uri is not None or c.facet_dataset_uri is not None:
         needed.append(roles.joinsource)  # predicted labels or facets are joined by id
-    needed += [spec.column for spec in resolve_segments(c, list(c.headers))]  # segment_config columns
+    needed += [spec.column for spec in resolve_segments(c, c.headers)]  # segment_config columns
     return tuple(name for name in c.headers if name in needed)
 
 
@@ -126,7 +135,44 @@ def resolve_run(plan: AnalysisPlan, columns: list[str]) -> RunSpec:
     bias = None
     if plan.pre_training_bias or plan.post_training_bias:
         bias = _bias_spec(plan, roles)
-    return RunSpec(plan=plan, roles=roles, bias=bias)
+    m = c.methods
+    features = roles.features
+    return RunSpec(
+        plan=plan,
+        roles=roles,
+        bias=bias,
+        segments=resolve_segments(c, roles.columns) if bias is not None else (),
+        shap_features=_feature_list(
+            m.shap.features_to_explain if m.shap else None, features, "shap.features_to_explain"
+        ),
+        pdp_features=_feature_list(m.pdp.features if m.pdp else None, features, "pdp.features"),
+    )
+
+
+def _feature_list(refs: Sequence[str | int] | None, features: Sequence[str], key: str) -> tuple[str, ...] | None:
+    """``methods.<key>`` (names or indices among the feature columns) resolved, in the order given."""
+    return None if refs is None else resolve_all(refs, features, f"methods.{key}", "features")
+
+
+def resolve_segments(config: AnalysisConfig, columns: Sequence[str]) -> tuple[SegmentSpec, ...]:
+    """The config's segment configs against the dataset's column names."""
+    specs = []
+    for i, segment in enumerate(config.segment_config or ()):
+        key = f"segment_config[{i}]"
+        column = resolve(segment.name_or_index, columns, f"{key}.name_or_index")
+        assert column is not None
+        lists = tuple(tuple(values) for values in segment.segments)
+        if not lists or any(not values for values in lists):
+            raise ConfigError(f"{key}.segments: expected one or more non-empty lists of values or intervals")
+        aliases = list(segment.display_aliases or ())
+        if aliases and len(aliases) not in (len(lists), len(lists) + 1):
+            raise ConfigError(
+                f"{key}.display_aliases: expected {len(lists)} or {len(lists) + 1} names, got {len(aliases)}"
+            )
+        names = aliases[: len(lists)] or [",".join(map(str, values)) for values in lists]
+        names.append(aliases[len(lists)] if len(aliases) == len(lists) + 1 else DEFAULT_SEGMENT)
+        specs.append(SegmentSpec(column, lists, tuple(names), segment.config_name, segment.name_or_index))
+    return tuple(specs)
 
 
 def _json_label_column(plan: AnalysisPlan, columns: list[str]) -> str | None:
