@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import spacy
 from PIL import Image
 from skimage.segmentation import slic
 
@@ -29,7 +30,12 @@ pytestmark = [pytest.mark.sdk, pytest.mark.slow]
 
 FEATURES = ["Age", "Sex", "Income", "Hours"]
 BASELINE = np.array([40.0, 0.0, 50000.0, 40.0])
-WORDS = {"free": 2.0, "win": 1.0, "now": 0.5}
+WORDS = {"free": 2.0, "win": 1.0, "now": 0.5, "晴れ": 2.0, "雨": -1.0, "ดี": 1.5, "ฝน": -1.0}
+TEXTS = {
+    "english": ["win free money now", "nothing here", "free tickets", "call me now"],
+    "japanese": ["今日は晴れです", "明日は雨でしょう"],
+    "thai": ["วันนี้อากาศดี", "พรุ่งนี้ฝนตก"],
+}
 
 
 def score(rows: np.ndarray) -> np.ndarray:
@@ -40,12 +46,13 @@ def score(rows: np.ndarray) -> np.ndarray:
 
 
 def text_score(texts: list[str]) -> np.ndarray:
-    """The text model: a logistic score of word weights (masked words count for nothing)."""
-    z = np.array([sum(WORDS.get(w.strip(".,!").lower(), 0.0) for w in t.split()) - 1.0 for t in texts])
+    """The text model: a logistic score of word weights, by occurrences (masked words count for nothing)."""
+    z = np.array([sum(w * t.count(word) for word, w in WORDS.items()) - 1.0 for t in texts])
     return 1.0 / (1.0 + np.exp(-z))
 
 
 CLASSIFIER = colour_classifier()
+LANGUAGE_CODES = {"english": "en", "japanese": "ja", "thai": "th"}
 
 
 class Runtime:
@@ -109,8 +116,11 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, frame: pd.DataFrame) -> 
     (folder / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     (folder / "data.json").write_text(json.dumps({"rows": rows}))
     pd.DataFrame([BASELINE]).to_csv(folder / "baseline.csv", header=False, index=False)
-    texts = pd.DataFrame({"Text": ["win free money now", "nothing here", "free tickets", "call me now"]})
+    texts = pd.DataFrame({"Text": TEXTS["english"]})
     texts.assign(Target=[1, 0, 1, 0]).to_csv(folder / "texts.csv", header=False, index=False)
+    pd.DataFrame({"Text": TEXTS["thai"], "Target": [1, 0]}).to_csv(folder / "texts_th.csv", header=False, index=False)
+    lines = [json.dumps({"text": t, "label": 1}, ensure_ascii=False) + "\n" for t in TEXTS["japanese"]]
+    (folder / "texts_ja.jsonl").write_text("".join(lines), encoding="utf-8")
     images = folder / "images"
     images.mkdir()
     rng = np.random.default_rng(5)
@@ -257,27 +267,36 @@ def test_shadow_endpoint_from_model_name_with_prefix(workspace, frame, aws, moto
     assert not [e for e in control.list_endpoints()["Endpoints"] if e["EndpointName"].startswith("tab-shadow")]
 
 
-def test_text_tokens(workspace, aws, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("case", "language", "data"),
+    [
+        ("text_tokens", "english", "texts.csv"),
+        ("text_japanese", "japanese", "texts_ja.jsonl"),  # spaCy's Japanese tokenizer runs on sudachipy
+        ("text_thai", "thai", "texts_th.csv"),  # and its Thai tokenizer on pythainlp
+    ],
+)
+def test_text_tokens(case: str, language: str, data: str, workspace, aws, tmp_path: Path) -> None:
+    """Units are spaCy's tokens of the language; masked tokens show the baseline text; values by enumeration."""
     folder, built = workspace
-    config = config_of(built, "text_tokens")
-    analysis = run_analysis(config, data_uri=str(folder / "texts.csv"), output_dir=tmp_path / "out", quiet=True)
-    lines = (tmp_path / "out" / "explanations_shap" / "out.jsonl").read_text().splitlines()
-    texts = ["win free money now", "nothing here", "free tickets", "call me now"]
-    assert len(lines) == len(texts)
-    for line, text in zip(lines, texts, strict=True):
-        words = text.split()
-        (entry,) = json.loads(line)["explanations"]
-        assert entry["feature_name"] == "Text"
-        attributions = entry["attributions"]
-        units = [a["description"]["partial_text"].strip() for a in attributions]
-        assert units == words
-
-        def value(keep: tuple[bool, ...], words: list[str] = words) -> np.ndarray:
-            return text_score([" ".join(w if k else "<UNK>" for w, k in zip(words, keep, strict=True))])
-
-        want = shapley_by_enumeration(len(words), value)[:, 0]
-        np.testing.assert_allclose([a["attribution"][0] for a in attributions], want, rtol=1e-9, atol=1e-12)
+    config = config_of(built, case)
+    analysis = run_analysis(config, data_uri=str(folder / data), output_dir=tmp_path / "out", quiet=True)
     assert "kernel_shap" in analysis["explanations"]
+    lines = (tmp_path / "out" / "explanations_shap" / "out.jsonl").read_text(encoding="utf-8").splitlines()
+    nlp = spacy.blank(LANGUAGE_CODES[language])
+    assert len(lines) == len(TEXTS[language])
+    for line, text in zip(lines, TEXTS[language], strict=True):
+        tokens = [t.text_with_ws for t in nlp(text) if not t.is_space]
+        (entry,) = json.loads(line)["explanations"]
+        attributions = entry["attributions"]
+        assert [a["description"]["partial_text"] for a in attributions] == tokens
+        assert len(tokens) > 1 and "".join(tokens) == text
+
+        def value(keep: tuple[bool, ...], tokens: list[str] = tokens) -> np.ndarray:
+            parts = [t if k else "<UNK>" + t[len(t.rstrip()) :] for t, k in zip(tokens, keep, strict=True)]
+            return text_score(["".join(parts)])
+
+        want = shapley_by_enumeration(len(tokens), value)[:, 0]
+        np.testing.assert_allclose([a["attribution"][0] for a in attributions], want, rtol=1e-9, atol=1e-12)
 
 
 def segments_of(image: np.ndarray) -> np.ndarray:

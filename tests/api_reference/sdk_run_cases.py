@@ -171,6 +171,40 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
             ),
         },
     ),
+    # Japanese tokens (sudachipy) from a JSON Lines dataset, JSON Lines model; Thai tokens (pythainlp) from CSV
+    "text_japanese": (
+        "run_explainability",
+        {
+            "data_config": data(
+                "texts_ja.jsonl", dataset_type="application/jsonlines", headers=None, features="text", label="label"
+            ),
+            "model_config": endpoint(
+                content_type="application/jsonlines",
+                accept_type="application/jsonlines",
+                content_template='{"features":$features}',
+            ),
+            "model_scores": SCORE,
+            "explainability_config": obj(
+                "SHAPConfig",
+                baseline=[["<UNK>"]],
+                num_samples=200,
+                text_config=obj("TextConfig", granularity="token", language="japanese"),
+            ),
+        },
+    ),
+    "text_thai": (
+        "run_explainability",
+        {
+            "data_config": data("texts_th.csv", headers=["Text", "Target"]),
+            "model_config": endpoint(content_type="text/csv", accept_type="text/csv"),
+            "explainability_config": obj(
+                "SHAPConfig",
+                baseline=[["<UNK>"]],
+                num_samples=200,
+                text_config=obj("TextConfig", granularity="token", language="thai"),
+            ),
+        },
+    ),
     # image classification and object detection on a folder of PNG images
     "image_classification": (
         "run_explainability",

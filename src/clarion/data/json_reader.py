@@ -1,6 +1,7 @@
 """application/jsonlines and application/json: features, label and other columns by JMESPath.
 
-The ``features`` expression gives the features of a record: a list, named by position from ``headers``
+The ``features`` expression gives the features of a record: a list (a single value, such as a text, is a
+one-feature list), named by position from ``headers``
 (when ``headers`` has one more entry than there are features, its last entry names the label, as
 Clarify's guide says), else ``column_0``...; or an object, whose keys are the names (matched to
 ``headers`` by name, letter case ignored, and put in ``headers`` order; keys that disagree with
@@ -77,6 +78,8 @@ def records_to_frame(
                 elif set(values) != set(keys):
                     raise DataError(f"{where(index)}: expected the features {keys}, got {list(values)}")
                 values = [values[k] for k in keys]
+            elif isinstance(values, str | int | float) and keys is None and width in (None, 1):
+                values = [values]  # a single feature, e.g. a text: "features": "text"
             elif not isinstance(values, list) or keys is not None:
                 raise DataError(f"{where(index)}: features expression {options.features!r} found no list")
             if width is None:
