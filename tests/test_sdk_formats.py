@@ -23,13 +23,14 @@ from skimage.segmentation import slic
 
 from clarion.engine import run_analysis
 from predictors_fixtures import Seen, http_server
-from reference_tools import REFERENCE_DIR, sdk_configs
+from reference_tools import REFERENCE_DIR, assert_same_values, run_smclarify, sdk_configs
 from text_image_fixtures import colour_classifier, red_detector, shapes_image, shapley_by_enumeration
 
 pytestmark = [pytest.mark.sdk, pytest.mark.slow]
 
 FEATURES = ["Age", "Sex", "Income", "Hours"]
 BASELINE = np.array([40.0, 0.0, 50000.0, 40.0])
+CUT = 0.6  # the two-output model's own predicted label: score > 0.6
 WORDS = {"free": 2.0, "win": 1.0, "now": 0.5, "晴れ": 2.0, "雨": -1.0, "ดี": 1.5, "ฝน": -1.0}
 TEXTS = {
     "english": ["win free money now", "nothing here", "free tickets", "call me now"],
@@ -83,6 +84,9 @@ class Runtime:
             scores = text_score([r[0] for r in rows])
         else:
             scores = score(np.array(rows, dtype=float))
+        if seen.headers.get("x-amzn-sagemaker-custom-attributes") == "two-outputs":
+            answers = [{"predicted_label": int(p > CUT), "probabilities": [1 - p, p]} for p in scores.tolist()]
+            return 200, "".join(json.dumps(a) + "\n" for a in answers).encode()
         if accept == "text/csv":
             return 200, "".join(f"{float(s)!r}\n" for s in scores).encode()
         if accept == "application/jsonlines":
@@ -212,6 +216,105 @@ def test_csv_without_headers_by_index(workspace, frame, aws, tmp_path: Path) -> 
     analysis = run_analysis(config, data_uri=str(folder / "plain.csv"), output_dir=tmp_path / "out", quiet=True)
     check_bias(analysis, frame, "column_1")  # Clarify's names for a file without headers
     check_shap(analysis, tmp_path / "out", frame, ["column_0", "column_1", "column_2", "column_3"])
+
+
+def test_two_outputs_label_key_and_pdp(workspace, frame, aws, tmp_path: Path) -> None:
+    """label_headers name both outputs; predicted labels come from the answer's label key (cut at 0.6, not the
+    default 0.5 threshold); PDP is the mean prediction with the feature set to each bucket centre."""
+    folder, built = workspace
+    config = config_of(built, "two_outputs_pdp")
+    analysis = run_analysis(config, data_uri=str(folder / "data.jsonl"), output_dir=tmp_path / "out", quiet=True)
+    x = frame[FEATURES].to_numpy(dtype=float)
+    p = score(x)
+    predicted, d = p > CUT, (frame["Sex"] == 0).to_numpy()
+    assert (p > 0.5).sum() != predicted.sum()  # the cut matters here
+    (post,) = analysis["post_training_bias_metrics"]["facets"]["Sex"]
+    metrics = {m["name"]: m["value"] for m in post["metrics"]}
+    assert metrics["DPPL"] == pytest.approx(predicted[~d].mean() - predicted[d].mean(), abs=1e-12)
+    assert metrics["DI"] == pytest.approx(predicted[d].mean() / predicted[~d].mean(), rel=1e-12)
+    shap = analysis["explanations"]["kernel_shap"]
+    assert list(shap) == ["no", "yes"]
+    phi = exact_shap(x, BASELINE)
+    np.testing.assert_allclose(list(shap["yes"]["global_shap_values"].values()), np.abs(phi).mean(axis=0), rtol=1e-9)
+    np.testing.assert_allclose(list(shap["no"]["global_shap_values"].values()), np.abs(phi).mean(axis=0), rtol=1e-9)
+    local = pd.read_csv(tmp_path / "out" / "explanations_shap" / "out.csv")
+    np.testing.assert_allclose(local[[f"{f}_yes" for f in FEATURES]].to_numpy(), phi, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(local[[f"{f}_no" for f in FEATURES]].to_numpy(), -phi, rtol=1e-9, atol=1e-12)
+    entries = {e["feature_name"]: e for e in analysis["explanations"]["pdp"]}
+    assert list(entries) == ["Age", "Sex"]
+    for j, name in ((0, "Age"), (1, "Sex")):
+        lo, hi = x[:, j].min(), x[:, j].max()
+        width = (hi - lo) / 5
+        centres = lo + (np.arange(5) + 0.5) * width
+        bucket = np.minimum(((x[:, j] - lo) // width).astype(int), 4)
+        entry = entries[name]
+        assert entry["data_type"] == "numerical" and entry["label_headers"] == ["no", "yes"]
+        np.testing.assert_allclose(entry["feature_values"], centres, rtol=1e-12)
+        np.testing.assert_allclose(entry["data_distribution"], np.bincount(bucket, minlength=5) / len(x), rtol=1e-12)
+        means = np.array([score(np.where(np.arange(4) == j, c, x)).mean() for c in centres])
+        np.testing.assert_allclose(entry["model_predictions"], [1 - means, means], rtol=1e-9)
+
+
+def test_logit_scale_median_and_features_to_explain(workspace, frame, aws, tmp_path: Path) -> None:
+    """Players are Age and Income only (the other features keep the row's values); values of logit(f)."""
+    folder, built = workspace
+    config = config_of(built, "logit_median_subset")
+    analysis = run_analysis(config, data_uri=str(folder / "plain.csv"), output_dir=tmp_path / "out", quiet=True)
+    x = frame[FEATURES].to_numpy(dtype=float)
+    players = [0, 2]
+
+    def logit(v: np.ndarray) -> np.ndarray:
+        return np.log(v / (1 - v))
+
+    phi = []
+    for row in x:
+
+        def value(keep: tuple[bool, ...], row: np.ndarray = row) -> np.ndarray:
+            mixed = row.copy()
+            for player, kept in zip(players, keep, strict=True):
+                mixed[player] = row[player] if kept else BASELINE[player]
+            return logit(score(mixed[None]))
+
+        phi.append(shapley_by_enumeration(2, value)[:, 0])
+    phi = np.array(phi)
+    section = analysis["explanations"]["kernel_shap"]["label0"]
+    assert list(section["global_shap_values"]) == ["Age", "Income"]
+    np.testing.assert_allclose(list(section["global_shap_values"].values()), np.median(phi, axis=0), rtol=1e-9)
+    assert section["expected_value"] == pytest.approx(float(logit(score(BASELINE[None]))[0]), rel=1e-12)
+    local = pd.read_csv(tmp_path / "out" / "explanations_shap" / "out.csv")
+    np.testing.assert_allclose(local[["Age_label0", "Income_label0"]].to_numpy(), phi, rtol=1e-9, atol=1e-12)
+
+
+SMCLARIFY_PRE = r"""
+import json, sys
+import pandas as pd
+from smclarify.bias import report
+job = json.loads(sys.argv[1])
+df = pd.read_csv(job["path"], header=None, names=job["columns"])
+label = report.LabelColumn("Target", df["Target"], job["label"])
+out = report.bias_report(df, report.FacetColumn("Age", job["facet"]), label, report.StageType.PRE_TRAINING,
+                         metrics=job["metrics"])
+print(json.dumps(out))
+"""
+
+
+def test_numeric_label_and_facet_thresholds(workspace, frame, tmp_path: Path) -> None:
+    """Age [40] is a threshold (many distinct ages: d = Age > 40); the label's [0.5] on a 0/1 column is a value,
+    which smclarify casts to the column's type (0): the metrics are smclarify's on the same file."""
+    folder, built = workspace
+    config = config_of(built, "thresholds")
+    analysis = run_analysis(config, data_uri=str(folder / "plain.csv"), output_dir=tmp_path / "out", quiet=True)
+    d = frame["Age"] > 40
+    (entry,) = analysis["pre_training_bias_metrics"]["facets"]["Age"]
+    assert entry["value_or_threshold"] == f"(40, {frame['Age'].max()}]"
+    got = {m["name"]: m["value"] for m in entry["metrics"]}
+    assert got["CI"] == pytest.approx((int((~d).sum()) - int(d.sum())) / len(frame), abs=1e-12)
+    job = {
+        "path": str(folder / "plain.csv"), "columns": [*FEATURES, "Target"], "label": [0.5], "facet": [40],
+        "metrics": ["CI", "DPL", "KL"],
+    }  # fmt: skip
+    (theirs,) = run_smclarify(SMCLARIFY_PRE, job)
+    assert_same_values(entry, theirs)
 
 
 def test_baseline_file_and_pass_through_keys(workspace, frame, aws, tmp_path: Path) -> None:

@@ -97,6 +97,57 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
             "explainability_config": SHAP,
         },
     ),
+    # two model outputs named by label_headers; predicted labels read from the answer's label key; PDP beside SHAP
+    "two_outputs_pdp": (
+        "run_bias_and_explainability",
+        {
+            "data_config": data("data.jsonl", dataset_type="application/jsonlines", features="features", label="label"),
+            "bias_config": BIAS,
+            "model_config": endpoint(
+                content_type="application/jsonlines",
+                accept_type="application/jsonlines",
+                content_template='{"features":$features}',
+                custom_attributes="two-outputs",
+            ),
+            "model_predicted_label_config": obj(
+                "ModelPredictedLabelConfig",
+                label="predicted_label",
+                probability="probabilities",
+                label_headers=["no", "yes"],
+            ),
+            "explainability_config": [SHAP, obj("PDPConfig", features=["Age", "Sex"], grid_resolution=5)],
+            "pre_training_methods": ["CI"],
+            "post_training_methods": ["DPPL", "DI"],
+        },
+    ),
+    # SHAP on the logit scale for two features only (the others keep the row's values), median aggregation
+    "logit_median_subset": (
+        "run_explainability",
+        {
+            "data_config": data("plain.csv"),
+            "model_config": endpoint(content_type="text/csv", accept_type="text/csv"),
+            "explainability_config": obj(
+                "SHAPConfig",
+                baseline=[BASELINE_ROW],
+                num_samples=100,
+                use_logit=True,
+                agg_method="median",
+                features_to_explain=["Income", "Age"],
+                save_local_shap_values=True,
+            ),
+        },
+    ),
+    # numeric thresholds for the label and the facet (Age > 40 is the sensitive group)
+    "thresholds": (
+        "run_pre_training_bias",
+        {
+            "data_config": data("plain.csv"),
+            "data_bias_config": obj(
+                "BiasConfig", label_values_or_threshold=[0.5], facet_name="Age", facet_values_or_threshold=[40]
+            ),
+            "methods": ["CI", "DPL", "KL"],
+        },
+    ),
     # SHAP baseline in a file; the SDK's pass-through keys for the endpoint
     "baseline_file_custom_attributes": (
         "run_explainability",
