@@ -25,9 +25,16 @@ from typing import Any
 
 from clarion.bias.counts import MISSING, BiasCounts
 from clarion.bias.inference import BinariseError, DataType, safe_divide
-from clarion.bias.report import facet_table, resolve_facet, resolve_label, resolve_predicted
+from clarion.bias.report import (
+    computed_entry,
+    facet_table,
+    failing,
+    resolve_facet,
+    resolve_label,
+    resolve_predicted,
+)
 from clarion.bias.spec import BiasSpec
-from clarion.bias.table import FacetTable, MetricError
+from clarion.bias.table import FacetTable
 
 STAT_DESCRIPTIONS = {
     "proportion": "Proportion of examples in sensitive facet.",
@@ -71,23 +78,6 @@ PERFORMANCE_METRICS: tuple[tuple[str, str, Callable[[int, int, int, int], float]
 )  # fmt: skip
 
 
-def _stat(name: str, compute: Callable[[], Any]) -> dict[str, Any]:
-    entry: dict[str, Any] = {"name": name, "description": STAT_DESCRIPTIONS[name]}
-    try:
-        entry["value"] = compute()
-    except (MetricError, BinariseError) as exc:
-        entry["value"] = None
-        entry["error"] = str(exc)
-    return entry
-
-
-def _fail(message: str) -> Callable[[], Any]:
-    def fail() -> Any:
-        raise MetricError(message)
-
-    return fail
-
-
 def _fractions(confusion: Confusion, n: int) -> list[float]:
     return [float(safe_divide(c, n)) for c in confusion]
 
@@ -123,7 +113,9 @@ def bias_basic_stats(counts: BiasCounts, spec: BiasSpec, *, post_training: bool)
             metrics = []
             for name in names:
                 failure = error or (predicted_error if name == "confusion_matrix" else None)
-                metrics.append(_stat(name, _fail(failure) if failure else computed[name]))
+                metrics.append(
+                    computed_entry(name, STAT_DESCRIPTIONS[name], failing(failure) if failure else computed[name])
+                )
             entries.append({"value_or_threshold": entry.description, "metrics": metrics})
         stats[facet.name] = entries
     return stats

@@ -192,21 +192,32 @@ def _sorted_groups(values: set[Any]) -> list[Any]:
         return sorted(values, key=_sort_key)
 
 
-def metric_entry(code: str, compute: Callable[[], float]) -> dict[str, Any]:
-    """{"name", "description", "value"} or, when the metric fails, value null and "error"."""
-    entry: dict[str, Any] = {"name": code, "description": DESCRIPTIONS[code]}
+def computed_entry(name: str, description: str, compute: Callable[[], Any]) -> dict[str, Any]:
+    """{"name", "description", "value": compute()} or, when it raises MetricError/BinariseError, value null and
+    "error" (bias metrics and basic statistics alike)."""
+    entry: dict[str, Any] = {"name": name, "description": description}
     try:
-        value = float(compute())
+        entry["value"] = compute()
     except (MetricError, BinariseError) as exc:
         entry["value"] = None
         entry["error"] = str(exc)
-        return entry
-    entry["value"] = ("Infinity" if value > 0 else "-Infinity") if np.isinf(value) else value
     return entry
 
 
-def _failing(message: str) -> Callable[[], float]:
-    def fail() -> float:
+def metric_entry(code: str, compute: Callable[[], float]) -> dict[str, Any]:
+    """The entry of metric ``code``; an infinite value is written "Infinity"/"-Infinity" as Clarify does."""
+
+    def value() -> float | str:
+        v = float(compute())
+        return ("Infinity" if v > 0 else "-Infinity") if np.isinf(v) else v
+
+    return computed_entry(code, DESCRIPTIONS[code], value)
+
+
+def failing(message: str) -> Callable[[], Any]:
+    """A computation that fails with ``message`` (for entries that cannot mean anything)."""
+
+    def fail() -> Any:
         raise MetricError(message)
 
     return fail
@@ -248,11 +259,11 @@ def _section(
             metrics = []
             for code in sorted(codes):
                 if label is None:
-                    compute = _failing(label_error or "")
+                    compute = failing(label_error or "")
                 elif entry_error is not None:
-                    compute = _failing(entry_error)
+                    compute = failing(entry_error)
                 elif no_positive is not None and code not in LABEL_FREE:
-                    compute = _failing(no_positive)
+                    compute = failing(no_positive)
                 else:
                     compute = build(code, facet, binarisation, label)
                 metrics.append(metric_entry(code, compute))
@@ -345,10 +356,10 @@ def post_training_bias_section(
             except BinariseError as exc:
                 predicted_error = str(exc)
         if predicted is None:
-            return _failing(predicted_error)
+            return failing(predicted_error)
         if code == "FT":
             if flip_test is None:
-                return _failing("FlipTest needs the feature rows, which were not provided")
+                return failing("FlipTest needs the feature rows, which were not provided")
             positive = predicted.positive
             return lambda: flip_test_for_facet(flip_test, facet.name, entry.positive, positive)
         key = (facet.name, id(entry))

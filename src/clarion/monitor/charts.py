@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from matplotlib.figure import Figure
 
-from clarion.report._charts import BAND, BLUE, FONT, GREY, RED, SERIES, _style, chart_text
+from clarion.report._charts import BAND, BLUE, FONT, GREY, RED, SERIES, _style, chart_text, panel_grid
 
 
 def _x_axis(ax, names: Sequence[str], small: bool = False) -> None:
@@ -66,16 +66,9 @@ def bias_chart(
     """Small multiples for one facet value: (code, fair value, baseline value, values per run, violated per run)."""
     import matplotlib
 
-    columns = max(1, min(columns, len(panels)))
-    rows = math.ceil(len(panels) / columns)
     with matplotlib.rc_context(FONT):
-        fig = Figure(figsize=(10, 2.4 * rows + 0.4), layout="constrained")
-        axes = fig.subplots(rows, columns, squeeze=False)
-        for k, ax in enumerate(axes.flat):
-            if k >= len(panels):
-                ax.set_visible(False)
-                continue
-            code, fair, base, values, violated = panels[k]
+        fig, axes = panel_grid(len(panels), columns, 2.4, 0.4)
+        for ax, (code, fair, base, values, violated) in zip(axes, panels, strict=True):
             _style(ax, "y")
             finite = [v for v in values if v is not None and math.isfinite(v)]
             if base is not None and math.isfinite(base):

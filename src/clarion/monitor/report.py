@@ -11,21 +11,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import jinja2
-
 from clarion.errors import ConfigError, OutputError
 from clarion.monitor import charts
 from clarion.monitor.drift import fair_value
 from clarion.monitor.runs import BASELINE_DIR, MonitoringRun, list_runs, read_analysis
 from clarion.monitor.violations import BIAS_DRIFT, bias_values
-from clarion.report._html import figure_data_uri
+from clarion.report._html import figure_data_uri, template_environment
 from clarion.report._pdf import html_to_pdf
 from clarion.report._write import write_atomic
 from clarion.results import Analysis
 from clarion.results.catalogue import METRICS, format_value
 
 TEMPLATES = Path(__file__).parent / "templates"
-REPORT_TEMPLATES = Path(__file__).parents[1] / "report" / "templates"
 REPORT_NAME = "monitoring_report"
 FORMATS = ("html", "pdf")
 
@@ -131,23 +128,20 @@ def render_html(monitor_dir: str | Path, title: str = "Model monitoring") -> str
     )
     run_rows, violation_rows = _rows(runs, root)
     codes = sorted({code for (_, _, code) in bias_values(baseline) if code.upper() in METRICS})
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(TEMPLATES), str(REPORT_TEMPLATES)]),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    return env.get_template("monitor.html.j2").render(
-        title=title,
-        runs=run_rows,
-        violations=violation_rows,
-        n_violating=sum(1 for r in runs if r.violations),
-        threshold=next((d.threshold for r in runs for d in r.attribution), None),
-        ndcg_chart=_ndcg_chart(runs),
-        bias_charts=_bias_charts(runs, baseline, runs[-1].bias_tolerance),
-        bias_tolerance=runs[-1].bias_tolerance,
-        guide=[(c, METRICS[c].name, format_value(METRICS[c].fair, 0)) for c in codes],
+    return (
+        template_environment(TEMPLATES)
+        .get_template("monitor.html.j2")
+        .render(
+            title=title,
+            runs=run_rows,
+            violations=violation_rows,
+            n_violating=sum(1 for r in runs if r.violations),
+            threshold=next((d.threshold for r in runs for d in r.attribution), None),
+            ndcg_chart=_ndcg_chart(runs),
+            bias_charts=_bias_charts(runs, baseline, runs[-1].bias_tolerance),
+            bias_tolerance=runs[-1].bias_tolerance,
+            guide=[(c, METRICS[c].name, format_value(METRICS[c].fair, 0)) for c in codes],
+        )
     )
 
 

@@ -17,6 +17,7 @@ import contextlib
 import json
 import shutil
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -84,20 +85,20 @@ def read_analysis(location: str | Path) -> Analysis:
     return Analysis.from_json(text, str(path))
 
 
-def _stage(root: Path) -> Path:
-    """A fresh output folder under ``root/.staging/<id>/`` (the engine's own staging and checkpoint folders,
-    which sit beside an output, stay inside ``<id>/`` and go with it)."""
+@contextlib.contextmanager
+def _staging(root: Path) -> Iterator[Path]:
+    """A fresh output folder under ``root/.staging/<id>/``, removed when the block ends (the engine's own staging
+    and checkpoint folders, which sit beside an output, stay inside ``<id>/`` and go with it)."""
     box = root / STAGING_DIR / uuid.uuid4().hex[:12]
     box.mkdir(parents=True)
     staging = box / "run"
     staging.mkdir()
-    return staging
-
-
-def _unstage(staging: Path) -> None:
-    shutil.rmtree(staging.parent, ignore_errors=True)
-    with contextlib.suppress(OSError):
-        staging.parent.parent.rmdir()  # .staging, when no other run is being staged
+    try:
+        yield staging
+    finally:
+        shutil.rmtree(box, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            box.parent.rmdir()  # .staging, when no other run is being staged
 
 
 def _replace_dir(staging: Path, final: Path) -> None:
@@ -114,12 +115,9 @@ def _replace_dir(staging: Path, final: Path) -> None:
 def suggest_baseline(config: str | Path | dict[str, Any], monitor_dir: str | Path, data_uri: str | None = None) -> Path:
     """Run ``config`` and keep the complete result as ``monitor_dir/baseline``; return its analysis.json."""
     root = Path(monitor_dir)
-    staging = _stage(root)
-    try:
+    with _staging(root) as staging:
         run_analysis(config, data_uri=data_uri, output_dir=staging)
         _replace_dir(staging, root / BASELINE_DIR)
-    finally:
-        _unstage(staging)
     return root / BASELINE_DIR / ANALYSIS_FILE
 
 
@@ -128,16 +126,13 @@ def register_baseline(run_dir: str | Path, monitor_dir: str | Path) -> Path:
     source = Path(run_dir)
     read_analysis(source)
     root = Path(monitor_dir)
-    staging = _stage(root)
-    try:
+    with _staging(root) as staging:
         for item in source.iterdir():
             if item.name in (VIOLATIONS_FILE, META_FILE) or item.name.startswith("."):
                 continue
             target = staging / item.name
             shutil.copytree(item, target) if item.is_dir() else shutil.copy2(item, target)
         _replace_dir(staging, root / BASELINE_DIR)
-    finally:
-        _unstage(staging)
     return root / BASELINE_DIR / ANALYSIS_FILE
 
 
@@ -172,8 +167,7 @@ def monitor(
     parsed, raw = load_config_and_raw(config)
     started = datetime.now(UTC)
     runs = root / RUNS_DIR
-    staging = _stage(root)
-    try:
+    with _staging(root) as staging:
         if parsed.dataset_type == CAPTURE_TYPE or is_capture(data_uri):
             derived, data_path = capture_dataset(parsed, raw, data_uri, ground_truth_uri, staging)
             run_analysis(derived, data_uri=str(data_path), output_dir=staging)
@@ -203,8 +197,6 @@ def monitor(
         final = runs / run_id
         runs.mkdir(parents=True, exist_ok=True)
         staging.rename(final)
-    finally:
-        _unstage(staging)
     return load_run(final)
 
 

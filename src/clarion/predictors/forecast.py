@@ -26,7 +26,6 @@ Ctrl-C too), or ``predictor.model_callable``, a ``package.module:function`` that
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 from collections.abc import Callable, Iterator
@@ -42,6 +41,7 @@ from clarion.config.predictor import PredictorConfig
 from clarion.data.timeseries_reader import SeriesItem
 from clarion.errors import ConfigError, NotSupportedError, PredictorError
 from clarion.predictors.http import HttpEndpoint
+from clarion.predictors.models import import_callable
 from clarion.predictors.policy import RetryPolicy
 from clarion.predictors.remote import Caller, Endpoint, TransportSettings
 from clarion.predictors.sagemaker import RuntimeEndpoint, shadow_endpoint
@@ -222,7 +222,7 @@ def _unopened(body: bytes) -> bytes:
 
 def _callable_send(p: PredictorConfig) -> Send:
     """``model_callable`` as a transport: parsed JSON (JSON Lines: the list of lines) in, JSON values out."""
-    function = _import(str(p.model_callable))
+    function = import_callable(str(p.model_callable))
     lines = (p.content_type or JSON) == JSONLINES
     answers_lines = (p.accept_type or p.content_type or JSON) == JSONLINES
 
@@ -252,18 +252,3 @@ def _forecast_values(found: Any) -> list[float]:
         raise PredictorError(
             f"predictor.time_series_predictor_config.forecast: not numbers: {str(found)[:80]}"
         ) from None
-
-
-def _import(spec: str) -> Callable[[Any], Any]:
-    module_name, _, attribute = spec.partition(":")
-    if not module_name or not attribute:
-        raise ConfigError(f"predictor.model_callable: expected 'package.module:function', got {spec!r}")
-    try:
-        target: Any = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise ConfigError(f"predictor.model_callable: cannot import module {module_name!r}: {exc}") from exc
-    for part in attribute.split("."):
-        target = getattr(target, part, None)
-    if not callable(target):
-        raise ConfigError(f"predictor.model_callable: {spec!r} is not a callable")
-    return target

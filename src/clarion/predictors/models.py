@@ -205,6 +205,24 @@ def as_predictions(result: Any, n_rows: int) -> Predictions:
     return predictions
 
 
+def import_callable(spec: str) -> Callable[..., Any]:
+    """The function ``predictor.model_callable`` names (``package.module:function``); ConfigErrors name the key."""
+    module_name, _, attribute = spec.partition(":")
+    if not module_name or not attribute:
+        raise ConfigError(f"predictor.model_callable: expected 'package.module:function', got {spec!r}")
+    try:
+        target: Any = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigError(f"predictor.model_callable: cannot import module {module_name!r}: {exc}") from exc
+    for part in attribute.split("."):
+        if not hasattr(target, part):
+            raise ConfigError(f"predictor.model_callable: module {module_name!r} has no attribute {attribute!r}")
+        target = getattr(target, part)
+    if not callable(target):
+        raise ConfigError(f"predictor.model_callable: {spec!r} is not callable")
+    return target
+
+
 @dataclass(frozen=True)
 class CallableModel:
     """A Python function ``f(DataFrame) -> predictions`` (see :func:`as_predictions`)."""
@@ -215,20 +233,7 @@ class CallableModel:
     @classmethod
     def from_spec(cls, spec: str) -> CallableModel:
         """``package.module:function`` -> the function."""
-        module_name, _, attribute = spec.partition(":")
-        if not module_name or not attribute:
-            raise ConfigError(f"predictor.model_callable: expected 'package.module:function', got {spec!r}")
-        try:
-            target: Any = importlib.import_module(module_name)
-        except ImportError as exc:
-            raise ConfigError(f"predictor.model_callable: cannot import module {module_name!r}: {exc}") from exc
-        for part in attribute.split("."):
-            if not hasattr(target, part):
-                raise ConfigError(f"predictor.model_callable: module {module_name!r} has no attribute {attribute!r}")
-            target = getattr(target, part)
-        if not callable(target):
-            raise ConfigError(f"predictor.model_callable: {spec!r} is not callable")
-        return cls(function=target)
+        return cls(function=import_callable(spec))
 
     def predict(self, frame: pd.DataFrame) -> Predictions:
         try:

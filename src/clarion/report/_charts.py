@@ -45,6 +45,18 @@ def _style(ax, grid_axis: str = "x") -> None:
     ax.set_axisbelow(True)
 
 
+def panel_grid(n: int, columns: int, panel_height: float, pad: float) -> tuple[Figure, list[Any]]:
+    """A 10-inch-wide figure of ``n`` panels in rows of at most ``columns`` (cells past ``n`` hidden); the
+    figure and the ``n`` panels' axes, row by row."""
+    columns = max(1, min(columns, n))
+    rows = math.ceil(n / columns) if n else 1
+    fig = Figure(figsize=(10, panel_height * rows + pad), layout="constrained")
+    axes = list(fig.subplots(rows, columns, squeeze=False).flat)
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return fig, axes[:n]
+
+
 def bias_chart(
     panels: Sequence[tuple[str, tuple[float, float], float, Sequence[tuple[str, float | None]]]],
     columns: int = 3,
@@ -55,18 +67,10 @@ def bias_chart(
     values run to the panel edge and are marked ∞; missing values are marked n/a."""
     import matplotlib
 
-    columns = max(1, min(columns, len(panels)))
-    rows = math.ceil(len(panels) / columns) if panels else 1
     n_entries = max((len(p[3]) for p in panels), default=1)
-    panel_h = 0.26 * n_entries + 0.85
     with matplotlib.rc_context(FONT):
-        fig = Figure(figsize=(10, panel_h * rows + 0.2), layout="constrained")
-        axes = fig.subplots(rows, columns, squeeze=False)
-        for k, ax in enumerate(axes.flat):
-            if k >= len(panels):
-                ax.set_visible(False)
-                continue
-            code, (low, high), fair, entries = panels[k]
+        fig, axes = panel_grid(len(panels), columns, 0.26 * n_entries + 0.85, 0.2)
+        for ax, (code, (low, high), fair, entries) in zip(axes, panels, strict=True):
             _style(ax)
             finite = [abs(v - fair) for _, v in entries if v is not None and math.isfinite(v)]
             reach = max(finite + [abs(low - fair), abs(high - fair)]) * 1.2 or 1.0
@@ -87,12 +91,27 @@ def bias_chart(
             ax.set_xlim(fair - reach, fair + reach)
             ax.set_ylim(-0.6, len(entries) - 0.4)
             ax.set_yticks(ys)
-            if k % columns == 0:
+            if ax.get_subplotspec().is_first_col():
                 ax.set_yticklabels([chart_text(name, 28) for name, _ in entries])
             else:
                 ax.set_yticklabels([])
             ax.set_title(chart_text(code), loc="left", fontweight="bold")
     return fig
+
+
+def _hbars(features: Sequence[str], vals: np.ndarray, size: tuple[float, float], label_chars: int, **bar: Any) -> Any:
+    """A figure of horizontal bars ``vals`` (first at the top) labelled by ``features``, with a zero line; its axes."""
+    n = len(vals)
+    fig = Figure(figsize=size, layout="constrained")
+    ax = fig.subplots()
+    _style(ax)
+    ys = np.arange(n)[::-1]
+    ax.barh(ys, vals, height=0.65, **bar)
+    ax.set_yticks(ys)
+    ax.set_yticklabels([chart_text(f, label_chars) for f in features[:n]])
+    ax.set_ylim(-0.6, n - 0.4)
+    ax.axvline(0, color="#9aa0a8", linewidth=0.8)
+    return ax
 
 
 def shap_chart(
@@ -107,24 +126,15 @@ def shap_chart(
 
     n = min(len(features), max_features)
     with matplotlib.rc_context(FONT):
-        fig = Figure(figsize=(7.5, 0.24 * n + 0.9), layout="constrained")
-        ax = fig.subplots()
-        _style(ax)
-        ys = np.arange(n)[::-1]
-        vals = np.asarray(values[:n], dtype=float)
         err = None
         if stderr is not None:
             err = np.asarray([0.0 if e is None else e for e in stderr[:n]], dtype=float)
-        ax.barh(ys, vals, height=0.65, color=BLUE, xerr=err,
-                error_kw={"ecolor": "#2b2f36", "elinewidth": 0.9, "capsize": 2.5})  # fmt: skip
-        ax.set_yticks(ys)
-        ax.set_yticklabels([chart_text(f) for f in features[:n]])
-        ax.set_ylim(-0.6, n - 0.4)
-        ax.axvline(0, color="#9aa0a8", linewidth=0.8)
+        ax = _hbars(features, np.asarray(values[:n], dtype=float), (7.5, 0.24 * n + 0.9), 32, color=BLUE, xerr=err,
+                    error_kw={"ecolor": "#2b2f36", "elinewidth": 0.9, "capsize": 2.5})  # fmt: skip
         ax.set_xlabel("global SHAP value" + (" (bars: ± standard error)" if err is not None else ""))
         if title:
             ax.set_title(chart_text(title, 80), loc="left", fontweight="bold")
-    return fig
+    return ax.figure
 
 
 def local_chart(features: Sequence[str], values: Sequence[float], title: str = "", max_features: int = 10) -> Figure:
@@ -133,19 +143,11 @@ def local_chart(features: Sequence[str], values: Sequence[float], title: str = "
 
     n = min(len(features), max_features)
     with matplotlib.rc_context(FONT):
-        fig = Figure(figsize=(4.8, 0.24 * n + 0.8), layout="constrained")
-        ax = fig.subplots()
-        _style(ax)
-        ys = np.arange(n)[::-1]
         vals = np.asarray(values[:n], dtype=float)
-        ax.barh(ys, vals, height=0.65, color=[BLUE if v >= 0 else RED for v in vals])
-        ax.set_yticks(ys)
-        ax.set_yticklabels([chart_text(f, 24) for f in features[:n]])
-        ax.set_ylim(-0.6, n - 0.4)
-        ax.axvline(0, color="#9aa0a8", linewidth=0.8)
+        ax = _hbars(features, vals, (4.8, 0.24 * n + 0.8), 24, color=[BLUE if v >= 0 else RED for v in vals])
         if title:
             ax.set_title(chart_text(title, 60), loc="left", fontweight="bold")
-    return fig
+    return ax.figure
 
 
 def pdp_chart(

@@ -73,9 +73,10 @@ def _band_text(code: str) -> str:
     return f"≤ {high:g}"
 
 
-def _environment() -> jinja2.Environment:
+def template_environment(*folders: Path) -> jinja2.Environment:
+    """Jinja2 over ``folders`` then the report's templates (first match wins): autoescaping, strict undefined."""
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        loader=jinja2.FileSystemLoader([*map(str, folders), str(TEMPLATES)]),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -151,7 +152,7 @@ def render_html(data: ReportData, title: str) -> str:
         for c in sorted(codes_seen)
     ]  # fmt: skip
     text = [{"record": r, "pieces": text_pieces(r)} for r in data.text]
-    template = _environment().get_template("report.html.j2")
+    template = template_environment().get_template("report.html.j2")
     return template.render(
         title=title,
         version=_version(),

@@ -123,32 +123,20 @@ def _read_di(v: float) -> str:
     return f"the facet gets positive predictions at {v:.0%} of the rate of the rest"
 
 
-def _read_gap(quantity: str, higher_side_if_positive: str) -> Callable[[float], str]:
+def _read_gap(quantity: str, higher_side_if_positive: str, *, ratio: bool = False) -> Callable[[float], str]:
+    """Reading of a difference (rest minus facet, or facet minus rest) of a rate, or of a ``ratio``."""
     other = "the facet" if higher_side_if_positive == "the rest" else "the rest"
 
     def read(v: float) -> str:
-        return _signed(
-            v,
-            f"{quantity} is {_pts(v)} higher for {higher_side_if_positive} than for {other}",
-            f"{quantity} is {_pts(v)} higher for {other} than for {higher_side_if_positive}",
-            f"{quantity} is the same for the facet and the rest",
-        )
-
-    return read
-
-
-def _read_ratio_gap(quantity: str, higher_side_if_positive: str) -> Callable[[float], str]:
-    other = "the facet" if higher_side_if_positive == "the rest" else "the rest"
-
-    def read(v: float) -> str:
-        if math.isinf(v):
+        if ratio and math.isinf(v):
             higher = higher_side_if_positive if v > 0 else other
-            return f"the {quantity} is infinitely higher for {higher} (a zero count in a denominator)"
+            return f"{quantity} is infinitely higher for {higher} (a zero count in a denominator)"
+        amount = _num(v) if ratio else _pts(v)
         return _signed(
             v,
-            f"the {quantity} is {_num(v)} higher for {higher_side_if_positive} than for {other}",
-            f"the {quantity} is {_num(v)} higher for {other} than for {higher_side_if_positive}",
-            f"the {quantity} is the same for the facet and the rest",
+            f"{quantity} is {amount} higher for {higher_side_if_positive} than for {other}",
+            f"{quantity} is {amount} higher for {other} than for {higher_side_if_positive}",
+            f"{quantity} is the same for the facet and the rest",
         )
 
     return read
@@ -221,9 +209,9 @@ METRICS: dict[str, MetricInfo] = {
         MetricInfo("DI", "Disparate Impact", "post_training", "q'_d / q'_a", "[0, ∞)", 1.0, (0.8, 1.25), _read_di,
                    "four-fifths rule of thumb and its reciprocal"),
         _diff("DCA", "Difference in Conditional Acceptance", "post_training", "n_a(1)/n'_a(1) - n_d(1)/n'_d(1)",
-              "(-∞, ∞)", _read_ratio_gap("ratio of observed to predicted positives", "the rest")),
+              "(-∞, ∞)", _read_gap("the ratio of observed to predicted positives", "the rest", ratio=True)),
         _diff("DCR", "Difference in Conditional Rejection", "post_training", "n_d(0)/n'_d(0) - n_a(0)/n'_a(0)",
-              "(-∞, ∞)", _read_ratio_gap("ratio of observed to predicted negatives", "the facet")),
+              "(-∞, ∞)", _read_gap("the ratio of observed to predicted negatives", "the facet", ratio=True)),
         _diff("DAR", "Difference in Acceptance Rates", "post_training", "TP_a/(TP_a+FP_a) - TP_d/(TP_d+FP_d)",
               "[-1, 1]", _read_gap("precision (share of positive predictions that are right)", "the rest")),
         _diff("DRR", "Difference in Rejection Rates", "post_training", "TN_d/(TN_d+FN_d) - TN_a/(TN_a+FN_a)",
@@ -235,7 +223,7 @@ METRICS: dict[str, MetricInfo] = {
         _diff("SD", "Specificity Difference", "post_training", "TN_d/(TN_d+FP_d) - TN_a/(TN_a+FP_a)", "[-1, 1]",
               _read_gap("specificity", "the facet")),
         MetricInfo("TE", "Treatment Equality", "post_training", "FN_d/FP_d - FN_a/FP_a", "(-∞, ∞)", 0.0, (-0.5, 0.5),
-                   _read_ratio_gap("ratio of false negatives to false positives", "the facet"),
+                   _read_gap("the ratio of false negatives to false positives", "the facet", ratio=True),
                    "difference of FN/FP ratios within ±0.5, clarion's default (no published convention)"),
         _diff("CDDPL", "Conditional Demographic Disparity in Predicted Labels", "post_training", "Σ_i n_i DD'_i / n",
               "[-1, 1]", _read_cdd("predictions")),
