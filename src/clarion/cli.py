@@ -42,6 +42,16 @@ Model = Annotated[
 ]
 
 
+Workers = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        help="Processes explaining rows with a model that runs in this process (default: every core; "
+        "1: this process only). Values are the same for any count; HTTP and SageMaker models stay here.",
+    ),
+]
+
+
 def _options(quiet: bool, debug: bool) -> None:
     from clarion.progress import set_quiet
 
@@ -63,6 +73,7 @@ def run(
     resume: Annotated[
         bool, typer.Option(help="Continue the Kernel SHAP pass of an interrupted run of the same config and data")
     ] = False,
+    workers: Workers = None,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
@@ -80,6 +91,7 @@ def run(
         model=model,
         chunk_rows=chunk_rows,
         resume=resume,
+        workers=workers,
     )
     if not quiet:
         typer.echo(f"Wrote {location(output).display(layout.ANALYSIS_FILE)}", err=True)
@@ -234,6 +246,7 @@ def job(
             help="Run serve_command, model_callable and pickle model files the config names (or CLARION_ALLOW_CODE=1)",
         ),
     ] = False,
+    workers: Workers = None,
     quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
@@ -241,7 +254,7 @@ def job(
     _options(quiet, debug)
     from clarion.job import run_job
 
-    code = run_job(Path(root), allow_code=allow_code)
+    code = run_job(Path(root), allow_code=allow_code, workers=workers)
     if code:
         raise typer.Exit(code)
 

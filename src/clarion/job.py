@@ -34,8 +34,10 @@ def job_paths(root: Path) -> tuple[Path, Path, Path, Path]:
     )
 
 
-def run_job(root: Path, *, allow_code: bool = False) -> int:
-    """Run the job; 0 on success, 1 on failure (with the reason in the message file and on stderr)."""
+def run_job(root: Path, *, allow_code: bool = False, workers: int | None = None) -> int:
+    """Run the job; 0 on success, 1 on failure (with the reason in the message file and on stderr).
+
+    ``workers``: as ``run_analysis``'s (None: every core)."""
     from clarion.config.load import load_config_and_raw
     from clarion.engine import run_analysis
 
@@ -45,7 +47,8 @@ def run_job(root: Path, *, allow_code: bool = False) -> int:
         if not (allow_code or code_allowed_by_env()):
             refuse_code(config)
         data_uri = None if config.dataset_uri else str(data_dir)
-        run_analysis(raw, data_uri=data_uri, output_dir=str(output_dir))  # the config copy keeps its content
+        # the config copy keeps its content
+        run_analysis(raw, data_uri=data_uri, output_dir=str(output_dir), workers=workers)
     except ClarionError as exc:
         return _failed(message_path, f"{type(exc).__name__}: {exc}", f"clarion: error: {exc}")
     except Exception as exc:  # an unexpected failure still tells the job's user why (no traceback there)

@@ -74,11 +74,13 @@ def existing_run(output: str) -> str | None:
 
 
 class SageMakerClarifyProcessor:
-    """Runs Clarify analyses locally; the constructor takes the SDK's arguments plus ``engine``, ``quiet``, ``model``.
+    """Runs Clarify analyses locally; the constructor takes the SDK's arguments plus ``engine``, ``quiet``, ``model``,
+    ``workers``.
 
     ``engine``: ``"local"`` (default) or ``"spark"`` (passed to ``run_analysis``). ``quiet``: no progress output.
     ``model``: a model file, ``package.module:function`` or an http(s):// URL used instead of the ModelConfig's
-    SageMaker model (as ``clarion run --model``); the written analysis_config.json stays the SDK's.
+    SageMaker model (as ``clarion run --model``); the written analysis_config.json stays the SDK's. ``workers``:
+    processes explaining rows with an in-process model (as ``clarion run --workers``; None: every core).
     The last config built is kept in ``_last_analysis_config``, as in the SDK.
     """
 
@@ -102,6 +104,7 @@ class SageMakerClarifyProcessor:
         engine: Engine = "local",
         quiet: bool = False,
         model: str | None = None,
+        workers: int | None = None,
     ) -> None:
         self.role = role
         self.instance_count = instance_count
@@ -120,6 +123,7 @@ class SageMakerClarifyProcessor:
         self.engine = engine
         self.quiet = quiet
         self.model = model
+        self.workers = workers
         self._last_analysis_config: dict[str, Any] | None = None
 
     def run(self, **_: Any) -> None:
@@ -151,6 +155,7 @@ class SageMakerClarifyProcessor:
             engine=self.engine,
             quiet=self.quiet or not logs,
             model=self.model,
+            workers=self.workers,
         )
 
     def run_pre_training_bias(

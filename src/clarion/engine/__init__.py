@@ -38,6 +38,7 @@ def run_analysis(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     model: str | None = None,
     resume: bool = False,
+    workers: int | None = None,
 ) -> dict[str, Any]:
     """Run ``config`` on the dataset and write Clarify's outputs to ``output_dir``; return analysis.json.
 
@@ -48,6 +49,9 @@ def run_analysis(
     and committed as a whole (``clarion.results.store``): a reader sees the previous run or this one, never a
     mix, and nothing changes there unless the whole analysis succeeds. The local engine saves Kernel SHAP
     chunks as they finish; ``resume=True`` reuses those of an interrupted run of the same config and data.
+    ``workers``: local engine, processes explaining rows with a model that lives in this process (scikit-learn,
+    XGBoost, LightGBM, a callable); None means every core, 1 keeps the work in this process. The values are
+    the same whatever the count; models called over HTTP or SageMaker always stay in this process.
     """
     if quiet is not None:
         set_quiet(quiet)
@@ -85,7 +89,7 @@ def run_analysis(
                     model_uri = parsed.predictor.model_uri if parsed.predictor is not None else None
                     fingerprint = run_fingerprint(raw, plan.data_uri, model or model_uri, chunk_rows)
                     checkpoint = ShapCheckpoint(checkpoint_folder(output_dir), fingerprint, resume=resume)
-                analysis = run_local(plan, raw, staging, chunk_rows=chunk_rows, checkpoint=checkpoint)
+                analysis = run_local(plan, raw, staging, chunk_rows=chunk_rows, checkpoint=checkpoint, workers=workers)
             else:
                 if importlib.util.find_spec("pyspark") is None:
                     raise NotSupportedError("engine spark: pyspark is not installed (pip install 'clarion[spark]')")

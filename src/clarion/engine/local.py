@@ -1,13 +1,15 @@
-"""The local engine: one process, chunks streamed from the dataset, partial results merged as they come.
+"""The local engine: chunks streamed from the dataset, partial results merged as they come.
 
 Pass one reads every chunk once (``clarion.engine.core.passes``); the model's outputs on the rows are
 kept for SHAP's f(x), so the model is asked once per row. Pass two, only with SHAP, reads the
-dataset again and explains it chunk by chunk. One predictor serves the whole run.
+dataset again and explains it chunk by chunk. One predictor serves the whole run; a model living in
+this process is copied to worker processes (``clarion.engine.pool``) that explain a chunk's blocks of
+rows on every core, with the numbers of one process.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, TypeVar
@@ -36,10 +38,13 @@ from clarion.engine.core import (
     pass_one_description,
     read_options,
     resolve_run,
+    run_shap_config,
     write_run,
 )
+from clarion.engine.core.blocks import explain_block, shap_blocks
 from clarion.engine.plan import AnalysisPlan
-from clarion.explain import ShapResult
+from clarion.engine.pool import ModelPool, model_pool, resolve_workers
+from clarion.explain import ShapResult, concat_results
 from clarion.explain.outputs import write_local_values_csv
 from clarion.predictors import Predictor, build_predictor
 from clarion.progress import progress_bar
@@ -55,9 +60,12 @@ def run_local(
     *,
     chunk_rows: int,
     checkpoint: ShapCheckpoint | None = None,
+    workers: int | None = None,
 ) -> dict[str, Any]:
-    """Run ``plan`` in this process and write the outputs; returns the analysis.json document. With a
-    ``checkpoint``, explained chunks are saved as they finish and saved chunks are not explained again."""
+    """Run ``plan`` and write the outputs; returns the analysis.json document. With a ``checkpoint``, explained
+    chunks are saved as they finish and saved chunks are not explained again. ``workers``: processes that
+    explain rows with an in-process model (None: every core; see ``clarion.engine.pool``)."""
+    count = resolve_workers(workers)
 
     def compute(folder: Path) -> dict[str, Any]:
         if plan.images:
@@ -68,13 +76,14 @@ def run_local(
             predictor = None
             if plan.needs_model:
                 predictor = stack.enter_context(build_predictor(plan.config, feature_names_hint(plan)))
-            return analyse(plan, LocalRunner(plan, predictor, chunk_rows, checkpoint), folder)
+            return analyse(plan, LocalRunner(plan, predictor, chunk_rows, checkpoint, workers=count), folder)
 
     return write_run(output_dir, plan, raw_config, compute)
 
 
 class LocalRunner:
-    """Chunks come from the local readers and are computed here, in dataset order."""
+    """Chunks come from the local readers and are computed here, in dataset order; with ``workers`` > 1 and a
+    model in this process, each chunk's Kernel SHAP blocks are explained by a pool of worker processes."""
 
     def __init__(
         self,
@@ -82,12 +91,15 @@ class LocalRunner:
         predictor: Predictor | None,
         chunk_rows: int,
         checkpoint: ShapCheckpoint | None = None,
+        *,
+        workers: int = 1,
     ) -> None:
         self.plan = plan
         self.predictor = predictor
         self.chunk_rows = chunk_rows
         self.text_columns: tuple[str, ...] = ()
         self.checkpoint = checkpoint
+        self.workers = workers
 
     def pass_one(self, plan: AnalysisPlan, text_columns: tuple[str, ...]) -> tuple[RunSpec, PassOne]:
         self.text_columns = text_columns
@@ -105,26 +117,24 @@ class LocalRunner:
 
     def explain_rows(self, run: RunSpec, result: PassOne, baseline: pd.DataFrame) -> list[ShapPart]:
         predictor = self._model()
-        predict = model_predict(predictor)
         names = result.output_names or output_names(predictor, result.sample.rows[run.features])
         outputs = np.concatenate(result.model_outputs) if result.model_outputs else None
         parts = []
         position = 0
-        with progress_bar("Explaining rows (Kernel SHAP)", total=result.rows) as advance:
-            for chunk in iter_dataset(self.plan, self.chunk_rows, self.text_columns):
-                saved = self.checkpoint.load(position, len(chunk)) if self.checkpoint is not None else None
-                if saved is not None:
-                    part = ShapPart(position, 0, saved, joinsource_of(run, chunk))
-                    advance(len(chunk))
-                else:
-                    row_outputs = outputs[position : position + len(chunk)] if outputs is not None else None
-                    part = explain_chunk(
-                        run, chunk, position, predict, names, baseline, row_outputs=row_outputs, progress=advance
-                    )
-                    if self.checkpoint is not None:
-                        self.checkpoint.save(position, part.result)
-                parts.append(part)
-                position += len(chunk)
+        with _Explainer(run, predictor, names, baseline, self.workers) as explainer:
+            with progress_bar("Explaining rows (Kernel SHAP)", total=result.rows) as advance:
+                for chunk in iter_dataset(self.plan, self.chunk_rows, self.text_columns):
+                    saved = self.checkpoint.load(position, len(chunk)) if self.checkpoint is not None else None
+                    if saved is not None:
+                        part = ShapPart(position, 0, saved, joinsource_of(run, chunk))
+                        advance(len(chunk))
+                    else:
+                        row_outputs = outputs[position : position + len(chunk)] if outputs is not None else None
+                        part = explainer.chunk(chunk, position, row_outputs, advance)
+                        if self.checkpoint is not None:
+                            self.checkpoint.save(position, part.result)
+                    parts.append(part)
+                    position += len(chunk)
         return parts
 
     def all_rows(self, run: RunSpec) -> pd.DataFrame:
@@ -147,6 +157,59 @@ class LocalRunner:
     def _model(self) -> Predictor:
         assert self.predictor is not None, "the plan needs a model"
         return self.predictor
+
+
+class _Explainer:
+    """Explains chunks with ``explain_chunk``, or, with ``workers`` > 1, their blocks (``shap_blocks``) in a pool
+    of worker processes holding the model, started with the first chunk of more than one block."""
+
+    def __init__(
+        self, run: RunSpec, predictor: Predictor, names: Sequence[str], baseline: pd.DataFrame, workers: int
+    ) -> None:
+        self.run, self.predictor, self.names, self.baseline, self.workers = run, predictor, names, baseline, workers
+        self.pool: ModelPool | None = None
+        self.stack = ExitStack()
+
+    def __enter__(self) -> _Explainer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stack.close()
+
+    def chunk(
+        self, chunk: pd.DataFrame, position: int, row_outputs: np.ndarray | None, advance: Callable[[float], None]
+    ) -> ShapPart:
+        run, names, baseline, outputs = self.run, self.names, self.baseline, row_outputs
+        shap_config = run_shap_config(run)
+        rows = chunk[run.features]
+        blocks = shap_blocks(rows, baseline, shap_config) if self.workers > 1 else []
+        if self.pool is None and len(blocks) > 1:
+            self.pool = model_pool(self.predictor, self.workers)
+            if self.pool is None:
+                self.workers = 1  # the model cannot leave this process
+            else:
+                self.stack.enter_context(self.pool)
+        if self.pool is None or len(blocks) < 2:
+            predict = model_predict(self.predictor)
+            return explain_chunk(run, chunk, position, predict, names, baseline, row_outputs=outputs, progress=advance)
+        seed = run.plan.seed
+        calls = (
+            (
+                rows.iloc[lo:hi],
+                baseline,
+                names,
+                shap_config,
+                seed,
+                position + lo,
+                None if outputs is None else outputs[lo:hi],
+            )
+            for lo, hi in blocks
+        )
+        results = []
+        for (lo, hi), block in zip(blocks, self.pool.map(explain_block, calls), strict=True):
+            results.append(block)
+            advance(hi - lo)
+        return ShapPart(position, 0, concat_results(results), joinsource_of(run, chunk))
 
 
 def iter_dataset(plan: AnalysisPlan, chunk_rows: int, text_columns: tuple[str, ...] = ()) -> Iterator[pd.DataFrame]:

@@ -176,6 +176,35 @@ def explain_tabular(
     )
 
 
+def rows_per_call(num_samples: int, num_background: int, max_batch_rows: int = DEFAULT_MAX_BATCH_ROWS) -> int:
+    """Explained rows per model call when every row has ``num_samples`` coalitions: each row needs
+    (num_samples + 1) * num_background synthetic inputs, and a call takes at most ``max_batch_rows`` of them
+    (at least one row)."""
+    return max(1, max_batch_rows // max(1, (num_samples + 1) * num_background))
+
+
+def independent_blocks(
+    rows: pd.DataFrame,
+    num_background: int,
+    shap_config: ShapConfig,
+    *,
+    max_batch_rows: int = DEFAULT_MAX_BATCH_ROWS,
+) -> list[tuple[int, int]]:
+    """Row ranges ``[lo, hi)`` of ``rows`` that ``explain_tabular`` can explain one by one (``row_offset`` moved
+    by ``lo``, ``row_outputs`` sliced) with exactly the numbers of one call on all of them.
+
+    They are the row groups of that call's model calls (``rows_per_call``): each range is composed, predicted
+    and solved as the one call would. With ``target_stderr`` the later rounds regroup the rows still pending
+    across the whole call, so the only range is all of ``rows``.
+    """
+    n = len(rows)
+    if shap_config.target_stderr is not None or n == 0:
+        return [(0, n)]
+    players = resolve_features(list(rows.columns), shap_config.features_to_explain)
+    step = rows_per_call(effective_num_samples(len(players), shap_config.num_samples), num_background, max_batch_rows)
+    return [(lo, min(lo + step, n)) for lo in range(0, n, step)]
+
+
 def resolve_features(columns: list[str], selection: Sequence[str | int] | None) -> list[int]:
     """Positions of ``features_to_explain`` (names or 0-based indices) among the feature columns."""
     if selection is None:
@@ -334,11 +363,11 @@ class _Run:
 
     def chunk_rows(self, plan: CoalitionPlan | RowDesign, budgets: np.ndarray | None) -> int:
         if isinstance(plan, CoalitionPlan):
-            per_row = plan.num_coalitions + 1
+            per_row = plan.num_coalitions
         else:
             assert budgets is not None
-            per_row = int(budgets.max(initial=1)) + 1
-        return max(1, self.max_batch_rows // max(1, per_row * self.composer.num_background))
+            per_row = int(budgets.max(initial=1))
+        return rows_per_call(per_row, self.composer.num_background, self.max_batch_rows)
 
     def chunk(
         self, plan: CoalitionPlan | RowDesign, row_ids: np.ndarray, budgets: np.ndarray | None, row_offset: int

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         joinsource_of,
         model_predict,
         output_names,
+        run_shap_config,
         shap_baseline,
     )
     from clarion.engine.core.passes import SAMPLE_ROWS, PassOne, bias_sections, pass_one_chunk
@@ -53,6 +54,7 @@ _EXPORTS = {
         "joinsource_of",
         "model_predict",
         "output_names",
+        "run_shap_config",
         "shap_baseline",
     ),
     "passes": (
@@ -110,6 +112,7 @@ __all__ = [
     "pass_one_description",
     "read_options",
     "resolve_run",
+    "run_shap_config",
     "shap_baseline",
     "write_run",
 ]

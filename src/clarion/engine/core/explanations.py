@@ -18,12 +18,14 @@ from typing import Any, Protocol, TypeVar
 import numpy as np
 import pandas as pd
 
+from clarion.config.methods import ShapConfig
+from clarion.engine.core.blocks import Predict, model_predict, shap_values
 from clarion.engine.core.passes import PassOne
 from clarion.engine.core.spec import RunSpec
 from clarion.engine.multimodal import explain_texts, write_text_explanations
 from clarion.engine.plan import AnalysisPlan
 from clarion.errors import ConfigError, DataError
-from clarion.explain import ShapResult, concat_results, explain_tabular, kernel_shap_section, pdp_section
+from clarion.explain import ShapResult, concat_results, kernel_shap_section, pdp_section
 from clarion.explain.baseline import baseline_from_config, write_baseline_csv
 from clarion.explain.pdp import top_features
 from clarion.explain.text import TextShapResult
@@ -31,7 +33,6 @@ from clarion.predictors import Predictor, model_outputs
 from clarion.progress import progress_bar
 from clarion.results import layout
 
-Predict = Callable[[pd.DataFrame], np.ndarray]
 T = TypeVar("T")
 
 
@@ -73,15 +74,6 @@ class ExplainRunner(TaskRunner, Protocol):
         ...
 
 
-def model_predict(predictor: Predictor) -> Predict:
-    """DataFrame -> (n, K) float model outputs, the function explanations call."""
-
-    def predict(frame: pd.DataFrame) -> np.ndarray:
-        return model_outputs(predictor.predict(frame))[0]
-
-    return predict
-
-
 def output_names(predictor: Predictor, rows: pd.DataFrame) -> tuple[str, ...]:
     """The model's output names (label headers or label0...), from one call on the first row."""
     return tuple(model_outputs(predictor.predict(rows.iloc[:1]))[1])
@@ -113,22 +105,21 @@ def explain_chunk(
     progress: Callable[[int], None] | None = None,
 ) -> ShapPart:
     """Kernel SHAP values of one chunk (rows from ``position`` on); coalitions from the seed and row positions."""
-    shap_config = run.plan.config.methods.shap
-    assert shap_config is not None
-    if run.shap_features is not None:  # resolved by the run spec: the names of the features to explain
-        shap_config = shap_config.model_copy(update={"features_to_explain": list(run.shap_features)})
-    result = explain_tabular(
-        chunk[run.features].reset_index(drop=True),
-        baseline,
-        predict,
-        names,
-        shap_config,
-        np.random.default_rng(run.plan.seed),  # the same key for every chunk; rows differ by position
-        progress,
-        row_outputs=row_outputs,
-        row_offset=position,
+    rows = chunk[run.features]
+    shap_config = run_shap_config(run)
+    result = shap_values(
+        rows, baseline, predict, names, shap_config, run.plan.seed, position, row_outputs=row_outputs, progress=progress
     )
     return ShapPart(position, partition, result, joinsource_of(run, chunk))
+
+
+def run_shap_config(run: RunSpec) -> ShapConfig:
+    """``methods.shap`` with ``features_to_explain`` as the run spec resolved them (names)."""
+    shap_config = run.plan.config.methods.shap
+    assert shap_config is not None
+    if run.shap_features is not None:
+        shap_config = shap_config.model_copy(update={"features_to_explain": list(run.shap_features)})
+    return shap_config
 
 
 def joinsource_of(run: RunSpec, chunk: pd.DataFrame) -> pd.Series | None:
