@@ -102,7 +102,7 @@ def test_logs_false_and_engine_are_passed(monkeypatch: pytest.MonkeyPatch, tmp_p
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(processor_module, "_engine_runner", lambda: lambda config, **kw: calls.append(kw) or {})
     data = api.DataConfig(str(tmp_path / "d.csv"), str(tmp_path / "o"), label="y", headers=["x", "y"])
-    api.ClarifyProcessor(engine="spark").run_pre_training_bias(data, api.BiasConfig([1], "x"), logs=False)
+    api.ClarifyProcessor(engine="spark", workers=3).run_pre_training_bias(data, api.BiasConfig([1], "x"), logs=False)
     assert calls == [
         {
             "data_uri": str(tmp_path / "d.csv"),
@@ -110,6 +110,7 @@ def test_logs_false_and_engine_are_passed(monkeypatch: pytest.MonkeyPatch, tmp_p
             "engine": "spark",
             "quiet": True,
             "model": None,
+            "workers": 3,
         }
     ]
 

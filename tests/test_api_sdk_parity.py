@@ -102,6 +102,7 @@ def test_same_config_as_sdk(case: str, sdk_results: dict[str, Any], engine: Fake
         "engine": "local",
         "quiet": True,
         "model": None,
+        "workers": None,
     }
 
 
