@@ -120,6 +120,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, frame: pd.DataFrame) -> 
     (folder / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     (folder / "data.json").write_text(json.dumps({"rows": rows}))
     pd.DataFrame([BASELINE]).to_csv(folder / "baseline.csv", header=False, index=False)
+    (folder / "baseline.jsonl").write_text(json.dumps({"features": BASELINE.tolist()}) + "\n")
     texts = pd.DataFrame({"Text": TEXTS["english"]})
     texts.assign(Target=[1, 0, 1, 0]).to_csv(folder / "texts.csv", header=False, index=False)
     pd.DataFrame({"Text": TEXTS["thai"], "Target": [1, 0]}).to_csv(folder / "texts_th.csv", header=False, index=False)
@@ -315,6 +316,38 @@ def test_numeric_label_and_facet_thresholds(workspace, frame, tmp_path: Path) ->
     }  # fmt: skip
     (theirs,) = run_smclarify(SMCLARIFY_PRE, job)
     assert_same_values(entry, theirs)
+
+
+def test_jsonlines_baseline_file(workspace, frame, aws, tmp_path: Path) -> None:
+    folder, built = workspace
+    config = config_of(built, "jsonlines_baseline_file")
+    analysis = run_analysis(config, data_uri=str(folder / "data.jsonl"), output_dir=tmp_path / "out", quiet=True)
+    check_shap(analysis, tmp_path / "out", frame, FEATURES)
+
+
+def test_jsonlines_clustered_baseline_is_efficient(workspace, frame, aws, tmp_path: Path) -> None:
+    """num_clusters: the baseline is 3 rows (written to explanations_shap/baseline.csv, as Clarify does); the values
+    are the Shapley values of v(S) = mean_b f(x_S, b_rest) over those rows, by enumeration."""
+    folder, built = workspace
+    config = config_of(built, "jsonlines_clustered_baseline")
+    analysis = run_analysis(config, data_uri=str(folder / "data.jsonl"), output_dir=tmp_path / "out", quiet=True)
+    section = analysis["explanations"]["kernel_shap"]["label0"]
+    p = score(frame[FEATURES].to_numpy(dtype=float))
+    assert p.min() < section["expected_value"] < p.max()
+    local = pd.read_csv(tmp_path / "out" / "explanations_shap" / "out.csv")
+    np.testing.assert_allclose(local.to_numpy().sum(axis=1), p - section["expected_value"], rtol=1e-9, atol=1e-12)
+    rows = pd.read_csv(tmp_path / "out" / "explanations_shap" / "baseline.csv", header=None).to_numpy(dtype=float)
+    assert rows.shape == (3, 4)
+    assert section["expected_value"] == pytest.approx(float(score(rows).mean()), rel=1e-12)
+    x = frame[FEATURES].to_numpy(dtype=float)
+    want = []
+    for row in x[:10]:
+
+        def value(keep: tuple[bool, ...], row: np.ndarray = row) -> np.ndarray:
+            return np.array([score(np.where(keep, row, rows)).mean()])
+
+        want.append(shapley_by_enumeration(4, value)[:, 0])
+    np.testing.assert_allclose(local.to_numpy()[:10], want, rtol=1e-9, atol=1e-12)
 
 
 def test_baseline_file_and_pass_through_keys(workspace, frame, aws, tmp_path: Path) -> None:

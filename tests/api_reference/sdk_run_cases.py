@@ -148,6 +148,25 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
             "methods": ["CI", "DPL", "KL"],
         },
     ),
+    # JSON Lines data with its SHAP baseline in a JSON Lines file; and with the baseline computed by clustering
+    "jsonlines_baseline_file": (
+        "run_explainability",
+        {
+            "data_config": data("data.jsonl", dataset_type="application/jsonlines", features="features", label="label"),
+            "model_config": endpoint(content_type="text/csv", accept_type="text/csv"),
+            "explainability_config": obj(
+                "SHAPConfig", baseline=OUT + "/baseline.jsonl", num_samples=100, save_local_shap_values=True
+            ),
+        },
+    ),
+    "jsonlines_clustered_baseline": (
+        "run_explainability",
+        {
+            "data_config": data("data.jsonl", dataset_type="application/jsonlines", features="features", label="label"),
+            "model_config": endpoint(content_type="text/csv", accept_type="text/csv"),
+            "explainability_config": obj("SHAPConfig", num_clusters=3, num_samples=100, save_local_shap_values=True),
+        },
+    ),
     # SHAP baseline in a file; the SDK's pass-through keys for the endpoint
     "baseline_file_custom_attributes": (
         "run_explainability",
