@@ -285,6 +285,22 @@ def test_many_features_with_repeated_background_values_use_wide_keys():
     np.testing.assert_allclose(result.values[:, :, 0], expected, atol=1e-8)
 
 
+def test_wide_keys_group_inputs_exactly_even_when_hashes_collide(monkeypatch):
+    from clarion.explain import kernel_shap
+
+    rng = np.random.default_rng(13)
+    table = rng.integers(0, 3, size=(500, 6)).astype(np.int64)
+    _, want_first, want_inverse = np.unique(table, axis=0, return_index=True, return_inverse=True)
+
+    def groups(first, inverse):  # the partition of rows into equal rows, each group named by its first row
+        return sorted(first[inverse.ravel()].tolist()), sorted(first.tolist())
+
+    expected = groups(want_first, want_inverse)
+    assert groups(*kernel_shap._hashed_unique(table)) == expected
+    monkeypatch.setattr(kernel_shap, "_mix", lambda z: z & np.uint64(1))  # two hash values: many collisions
+    assert groups(*kernel_shap._hashed_unique(table)) == expected
+
+
 def test_composer_codes_of_minus_one_are_unique_to_their_row():
     from clarion.explain import TabularComposer, explain, plan_coalitions
 

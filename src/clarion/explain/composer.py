@@ -66,6 +66,32 @@ def _numeric_blocks(rows: pd.DataFrame, baseline: pd.DataFrame) -> tuple[np.ndar
     return np.ascontiguousarray(rows.to_numpy(dtype=dtype)), np.ascontiguousarray(baseline.to_numpy(dtype=dtype))
 
 
+def _sorted_codes(values: np.ndarray) -> np.ndarray:
+    """(n, P) int64 codes per column: the rank of each value among the column's distinct values (NaN == NaN,
+    ranked last), as np.unique(column, return_inverse=True, equal_nan=True) gives them, in one sort."""
+    order = np.argsort(values, axis=0, kind="stable")
+    ranked = np.take_along_axis(values, order, axis=0)
+    new = np.ones(values.shape, dtype=bool)
+    new[1:] = ranked[1:] != ranked[:-1]
+    if values.dtype.kind == "f":
+        new[1:] &= ~(np.isnan(ranked[1:]) & np.isnan(ranked[:-1]))
+    codes = np.empty(values.shape, dtype=np.int64)
+    np.put_along_axis(codes, order, np.cumsum(new, axis=0) - 1, axis=0)
+    return codes
+
+
+def _select_bits(out: np.ndarray, other: np.ndarray, keep: np.ndarray) -> None:
+    """out[i, j] = out[i, j] where keep[i, j], else other (broadcast), copied bit for bit (NaN payloads and -0.0
+    included): out ^= (out ^ other) & (keep - 1) over unsigned views (keep - 1 is all ones where keep is False)."""
+    unsigned = np.dtype(f"u{out.dtype.itemsize}")
+    bits = out.view(unsigned)
+    flip = np.bitwise_xor(bits, np.ascontiguousarray(other).view(unsigned))
+    drop = np.ascontiguousarray(keep).view(np.uint8).astype(unsigned)
+    drop -= unsigned.type(1)  # 1 -> 0, 0 -> all ones (wrapping)
+    flip &= drop
+    bits ^= flip
+
+
 class TabularComposer:
     """Synthetic rows of a table: player j is column ``player_columns[j]``; other columns keep the row's value.
 
@@ -107,6 +133,10 @@ class TabularComposer:
 
     def value_codes(self, row_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         b, r = self.num_background, row_ids.shape[0]
+        if self._row_block is not None and self._bg_block is not None:
+            both = np.concatenate([self._bg_block[:, self._players], self._row_block[row_ids][:, self._players]])
+            codes = _sorted_codes(both)
+            return codes[:b], codes[b:]
         bg_codes = np.empty((b, self.num_players), dtype=np.int64)
         row_codes = np.empty((r, self.num_players), dtype=np.int64)
         for p, j in enumerate(self._players):
@@ -123,8 +153,7 @@ class TabularComposer:
 
     def compose(self, row_ids: np.ndarray, background_ids: np.ndarray, masks: np.ndarray) -> pd.DataFrame:
         if self._row_block is not None and self._bg_block is not None:
-            # one dtype for every column: one (n, C) block built by one masked copy, one DataFrame over it
-            out = self._bg_block[background_ids]
+            # one dtype for every column: one (n, C) block built by one bitwise select, one DataFrame over it
             if self._players.shape[0] == len(self._columns):
                 take = (
                     masks
@@ -134,7 +163,11 @@ class TabularComposer:
             else:
                 take = np.ones((masks.shape[0], len(self._columns)), dtype=bool)
                 take[:, self._players] = masks
-            np.copyto(out, self._row_block[row_ids], where=take)
+            out = np.take(self._row_block, row_ids, axis=0)
+            background = (
+                self._bg_block[0] if self.num_background == 1 else np.take(self._bg_block, background_ids, axis=0)
+            )
+            _select_bits(out, background, take)
             return pd.DataFrame(out, columns=self._columns, copy=False)
         data = {}
         for j, name in enumerate(self._columns):

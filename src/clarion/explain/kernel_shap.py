@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -40,7 +41,7 @@ from clarion.explain.coalitions import (
     seeded_plan,
 )
 from clarion.explain.composer import Composer, TabularComposer
-from clarion.explain.solver import solve_kernel_shap
+from clarion.explain.solver import PooledDesign, pool_design, solve_kernel_shap, solve_pooled
 
 Predict = Callable[[Any], np.ndarray]
 Progress = Callable[[int], None]
@@ -379,11 +380,13 @@ class _Run:
             top = int(max(bg_codes.max(initial=-1), row_codes.max(initial=-1))) + 1
             row_codes = np.where(row_codes < 0, top + np.arange(r)[:, None], row_codes)
         if isinstance(plan, CoalitionPlan):
-            groups = [(plan, np.arange(r), np.broadcast_to(np.arange(p), (r, p)))]
-            masks = np.broadcast_to(plan.masks[None], (r, plan.num_coalitions, p))
+            groups = [(_Pool((plan,), None), np.arange(r), np.zeros(r, dtype=np.int64))]
+            order = np.broadcast_to(np.arange(p), (r, p))
+            with_empty = np.concatenate([np.zeros((1, p), dtype=bool), plan.masks])
+            masks = np.broadcast_to(with_empty[None], (r, plan.num_coalitions + 1, p))
         else:
             assert budgets is not None
-            groups, masks = self._row_plans(plan, row_ids, budgets, bg_codes, row_codes, row_offset)
+            groups, order, masks = self._row_plans(plan, row_ids, budgets, bg_codes, row_codes, row_offset)
         given = None if self.given is None else self.given[row_ids]
         v, v_full, n_inputs = self._coalition_values(masks, row_ids, bg_codes, row_codes, given)
         self.model_rows += n_inputs
@@ -393,26 +396,35 @@ class _Run:
         dof = np.zeros(r, dtype=np.int64)
         used = np.zeros(r, dtype=np.int64)
         exact = np.zeros(r, dtype=bool)
-        for g_plan, members, order in groups:
-            m = g_plan.num_players
-            used[members] = g_plan.num_coalitions
-            exact[members] = g_plan.exact or m <= 1
-            cols = order[members, :m]  # (G, m): row player of plan player q
+        for pool, members, which in groups:
+            m = pool.plans[0].num_players
+            used[members] = pool.plans[0].num_coalitions
+            exact[members] = pool.plans[0].exact or m <= 1
             if m == 0:
                 continue
-            s = g_plan.num_coalitions
-            coal = v[members, 1 : s + 1, :]  # (G, S, K)
-            t = len(members) * k
-            sol = solve_kernel_shap(
-                g_plan,
-                coal.transpose(1, 0, 2).reshape(s, t),
-                v_empty[members].reshape(t),
-                v_full[members].reshape(t),
-            )
+            s = pool.plans[0].num_coalitions
+            cols = order[members, :m]  # (G, m): row player of plan player q
             g_rows = members[:, None]
-            values[g_rows, cols] = sol.values.reshape(m, len(members), k).transpose(1, 0, 2)
-            stderr[g_rows, cols] = sol.stderr.reshape(m, len(members), k).transpose(1, 0, 2)
-            dof[members] = sol.dof
+            coal = v[members, 1 : s + 1, :]  # (G, S, K)
+            if pool.design is not None:
+                g_values, g_stderr, dof[members] = solve_pooled(
+                    pool.design, which, coal, v_empty[members], v_full[members]
+                )
+                values[g_rows, cols], stderr[g_rows, cols] = g_values, g_stderr
+                continue
+            for var in np.unique(which).tolist():
+                rows_v = which == var
+                t = int(rows_v.sum()) * k
+                sol = solve_kernel_shap(
+                    pool.plans[var],
+                    coal[rows_v].transpose(1, 0, 2).reshape(s, t),
+                    v_empty[members[rows_v]].reshape(t),
+                    v_full[members[rows_v]].reshape(t),
+                )
+                sub = g_rows[rows_v], cols[rows_v]
+                values[sub] = sol.values.reshape(m, -1, k).transpose(1, 0, 2)
+                stderr[sub] = sol.stderr.reshape(m, -1, k).transpose(1, 0, 2)
+                dof[members[rows_v]] = sol.dof
         return _Part(values, stderr, v_empty, dof, used, exact)
 
     def _row_plans(
@@ -423,42 +435,63 @@ class _Run:
         bg_codes: np.ndarray,
         row_codes: np.ndarray,
         row_offset: int,
-    ) -> tuple[list[tuple[CoalitionPlan, np.ndarray, np.ndarray]], np.ndarray]:
-        """Each row's plan (grouped by players and budget) and its coalition masks (R, S_max, P)."""
+    ) -> tuple[list[tuple[_Pool, np.ndarray, np.ndarray]], np.ndarray, np.ndarray]:
+        """Rows grouped by their plan pool (players and budget) with the pool plan each uses, each row's player
+        order (R, P), and the coalition masks (R, 1 + S_max, P), coalition 0 being the empty one (rows with
+        fewer coalitions are padded with empty ones)."""
         r, p = row_codes.shape
         if (budgets >= max_coalitions(p)).all():  # exact for every row: the one enumeration, as given
             full_plan = enumerate_coalitions(p)
             order = np.broadcast_to(np.arange(p), (r, p))
-            masks = np.broadcast_to(full_plan.masks[None], (r, full_plan.num_coalitions, p))
-            return [(full_plan, np.arange(r), order)], masks
+            with_empty = np.concatenate([np.zeros((1, p), dtype=bool), full_plan.masks])
+            masks = np.broadcast_to(with_empty[None], (r, full_plan.num_coalitions + 1, p))
+            return [(_Pool((full_plan,), None), np.arange(r), np.zeros(r, dtype=np.int64))], order, masks
         varying = (row_codes[:, None, :] != bg_codes[None, :, :]).any(axis=1)  # (R, P)
-        order = player_order(design.key, row_offset + row_ids, varying)
         counts = varying.sum(axis=1)
+        order = player_order(design.key, row_offset + row_ids, varying)
         # slot[r, j]: the plan player that row player j is (m_r, an all-False column, for null players)
         slot = np.empty((r, p), dtype=np.intp)
         np.put_along_axis(slot, order, np.broadcast_to(np.arange(p), (r, p)), axis=1)
-        slot = np.minimum(slot, counts[:, None])
-        small = np.minimum(counts, 61).astype(np.int64)
-        cap = np.where(counts < 62, (np.int64(1) << small) - 2, np.iinfo(np.int64).max)
-        exact = budgets >= cap  # 2^m - 2 coalitions fit the row's budget
-        variant = np.where(exact, 0, plan_variant(design.key, row_offset + row_ids))
+        if not (counts == p).all():
+            slot = np.minimum(slot, counts[:, None])
+        variant = plan_variant(design.key, row_offset + row_ids)
+        pools = {
+            key: _plan_pool(key[0], key[1], design.key, design.proposal)
+            for key in sorted(set(zip(counts.tolist(), budgets.tolist(), strict=True)))
+        }
+        s_max = max(len(pool.plans[0].masks) for pool in pools.values())
+        masks = np.zeros((r, 1 + s_max, p), dtype=bool)
         groups = []
-        plans = {}
-        for m_r, budget, var in sorted(set(zip(counts.tolist(), budgets.tolist(), variant.tolist(), strict=True))):
-            plans[(m_r, budget, var)] = seeded_plan(
-                m_r, effective_num_samples(m_r, budget), design.key, design.proposal, var
-            )
-        s_max = max(pl.num_coalitions for pl in plans.values())
-        masks = np.zeros((r, s_max, p), dtype=bool)
-        for (m_r, budget, var), g_plan in plans.items():
-            members = np.flatnonzero((counts == m_r) & (budgets == budget) & (variant == var))
-            groups.append((g_plan, members, order))
+        for (m_r, budget), pool in pools.items():
+            members = np.flatnonzero((counts == m_r) & (budgets == budget)) if len(pools) > 1 else np.arange(r)
+            which = variant[members] % len(pool.plans)
+            groups.append((pool, members, which))
             if m_r == 0:
                 continue
-            s = g_plan.num_coalitions
-            padded = np.concatenate([g_plan.masks, np.zeros((s, 1), dtype=bool)], axis=1)
-            masks[members, :s] = padded.T[slot[members]].transpose(0, 2, 1)
-        return groups, masks
+            stack = pool.stack
+            assert stack is not None
+            s = stack.shape[1]
+            # masks[row, 1 + c, j] = stack[row's variant, c, slot[row, j]], by one flat take
+            width = stack.shape[2]
+            lead = (which[:, None] * s + np.arange(s)[None, :]) * width  # (G, S)
+            flat = lead[:, :, None] + slot[members][:, None, :]
+            if members.size == r:
+                masks[:, 1 : 1 + s] = stack.reshape(-1).take(flat)
+            else:
+                masks[members, 1 : 1 + s] = stack.reshape(-1).take(flat)
+        return groups, order, masks
+
+    def _distinct_values(self, masks: np.ndarray, row_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+        """``_coalition_values`` when every input but the empty one (the single background row) is distinct:
+        the full input takes coalition 0's place, and the model's answers come back in mask order."""
+        r, s, p = masks.shape
+        masks = np.array(masks, dtype=bool, copy=True)
+        masks[:, 0] = True
+        inputs = self.composer.compose(np.repeat(row_ids, s), np.zeros(r * s, dtype=np.intp), masks.reshape(r * s, p))
+        pred = _checked(self.predict(inputs), r * s, self.k).reshape(r, s, self.k)
+        full = pred[:, 0].copy()
+        pred[:, 0] = self.bg_pred[0]
+        return self.link(pred), self.link(full), r * s
 
     def _coalition_values(
         self,
@@ -471,15 +504,19 @@ class _Run:
         """(R, 1 + S, K) linked coalition values (coalition 0 empty), (R, K) full values, inputs predicted."""
         c, k = self.composer, self.k
         r, b, p = len(row_ids), c.num_background, c.num_players
-        masks = np.concatenate([np.zeros((r, 1, p), dtype=bool), masks], axis=1)  # coalition 0: empty
         s = masks.shape[1]
         diff = row_codes[:, None, :] != bg_codes[None, :, :]  # (R, B, P) players whose value differs
+        codes = np.sort(np.concatenate([bg_codes, row_codes]), axis=0)
+        repeated = bool((codes[1:] == codes[:-1]).any())  # a value shared by two rows or background rows
+        distinct = bool(diff.all()) and not repeated
+        if distinct and b == 1 and c.background_is_row_free and given_row_outputs is None and s > 1:
+            if masks[:, -1].any(axis=1).all():  # no padding: every input but the empty one is new
+                return self._distinct_values(masks, row_ids)
         row_of = np.broadcast_to(np.arange(r)[:, None, None], (r, s, b)).ravel()
         bg_of = np.broadcast_to(np.arange(b)[None, None, :], (r, s, b)).ravel()
         triple_masks = np.broadcast_to(masks[:, :, None, :], (r, s, b, p)).reshape(-1, p)
         row_slot = b  # prediction table: [background (B)] [rows (R)] [other distinct inputs ...]
-        repeated = any(len(np.unique(bg_codes[:, j])) < b or len(np.unique(row_codes[:, j])) < r for j in range(p))
-        if diff.all() and not repeated:
+        if distinct:
             # no value is shared between any two of these rows and background rows: the only coinciding
             # inputs are "nothing from the row" (= background b) and "all from the row" (= x)
             index = np.empty(r * s * b, dtype=np.intp)
@@ -513,6 +550,32 @@ class _Run:
         return v, self.link(table[row_index]), n_inputs
 
 
+@dataclass(frozen=True, eq=False)
+class _Pool:
+    """Plans that rows with the same players and budget draw from; stack: their masks as (V, S, M + 1) with an
+    all-False last column (None for a shared plan); design: their stacked designs (None: solve plan by plan)."""
+
+    plans: tuple[CoalitionPlan, ...]
+    design: PooledDesign | None
+    stack: np.ndarray | None = None
+
+
+@lru_cache(maxsize=64)
+def _plan_pool(num_players: int, budget: int, key: int, proposal: str) -> _Pool:
+    """The seeded plans a row with ``num_players`` varying players may use: PLAN_POOL of them, one when the
+    budget covers the enumeration."""
+    m = num_players
+    samples = effective_num_samples(m, budget)
+    count = 1 if samples >= max_coalitions(m) else PLAN_POOL
+    plans = tuple(seeded_plan(m, samples, key, proposal, v) for v in range(count))
+    stack = np.zeros((count, plans[0].num_coalitions, m + 1), dtype=bool)
+    for v, plan in enumerate(plans):
+        stack[v, :, :m] = plan.masks
+    stack.flags.writeable = False
+    design = pool_design(plans) if count > 1 and m > 1 else None
+    return _Pool(plans, design, stack)
+
+
 def _distinct_inputs(
     row_free: bool,
     bg_codes: np.ndarray,
@@ -530,15 +593,20 @@ def _distinct_inputs(
     """
     b, r = bg_codes.shape[0], row_codes.shape[0]
     radix = np.maximum(bg_codes.max(axis=0, initial=0), row_codes.max(axis=0, initial=0)).astype(np.int64) + 1
-    bg_keys = _keys(np.full(b, -1), bg_codes, radix, r, row_free)
-    row_keys = _keys(np.arange(r), row_codes, radix, r, row_free)
-    tokens = np.where(triple_masks, row_codes[row_of], bg_codes[bg_of])
-    triple_keys = _keys(row_of, tokens, radix, r, row_free)
-    all_keys = np.concatenate([bg_keys, row_keys, triple_keys])
-    _, first, inverse = np.unique(all_keys, return_index=True, return_inverse=True)
+    tokens = np.concatenate([bg_codes, row_codes, np.where(triple_masks, row_codes[row_of], bg_codes[bg_of])])
+    rows = np.concatenate([np.full(b, -1), np.arange(r), row_of])
+    row_part = (np.full(rows.shape[0], -1) if row_free else rows) + 1
+    bits = float(np.log2(radix).sum()) + float(np.log2(r + 2))
+    if bits <= 62:
+        all_keys = row_part.astype(np.int64)
+        for j in range(tokens.shape[1]):
+            all_keys = all_keys * radix[j] + tokens[:, j]
+        _, first, inverse = np.unique(all_keys, return_index=True, return_inverse=True)
+    else:
+        first, inverse = _hashed_unique(np.concatenate([row_part[:, None], tokens], axis=1))
     inverse = inverse.ravel()
     # the slot of a key is where it first occurs: background rows first, then rows, then new inputs
-    slot_of_first = np.empty(all_keys.shape[0], dtype=np.intp)
+    slot_of_first = np.empty(tokens.shape[0], dtype=np.intp)
     slot_of_first[: b + r] = np.arange(b + r)
     own = np.sort(first[first >= b + r])  # keys first seen among the triples
     slot_of_first[own] = b + r + np.arange(own.size)
@@ -546,17 +614,23 @@ def _distinct_inputs(
     return slots[b + r :], slots[b : b + r], own - (b + r)
 
 
-def _keys(row: np.ndarray, tokens: np.ndarray, radix: np.ndarray, num_rows: int, row_free: bool) -> np.ndarray:
-    """Sortable keys of inputs from their per-player value codes (int64 when they fit, else bytes)."""
-    row_part = (np.full(row.shape[0], -1) if row_free else row) + 1
-    bits = float(np.log2(radix).sum()) + float(np.log2(num_rows + 2))
-    if bits <= 62:
-        key = row_part.astype(np.int64)
-        for j in range(tokens.shape[1]):
-            key = key * radix[j] + tokens[:, j]
-        return key
-    table = np.ascontiguousarray(np.concatenate([row_part[:, None], tokens], axis=1).astype(np.int64))
-    return table.view(np.dtype((np.void, table.shape[1] * 8))).ravel()
+def _hashed_unique(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique's (first index, inverse) of the rows of an (n, C) int64 table, through one 64-bit hash per row
+    (a polynomial over the columns, wrapping, then mixed); the rows of each hash group are checked equal to
+    the group's first row (a collision falls back to the rows' bytes), so the grouping is exact."""
+    table = np.ascontiguousarray(table, dtype=np.int64)
+    columns = table.view(np.uint64)
+    h = columns[:, 0].copy()
+    for j in range(1, table.shape[1]):
+        h *= np.uint64(0x9E3779B97F4A7C15)
+        h += columns[:, j]
+    _, first, inverse = np.unique(_mix(h), return_index=True, return_inverse=True)
+    inverse = inverse.ravel()
+    if np.array_equal(table[first[inverse]], table):
+        return first, inverse
+    keys = table.view(np.dtype((np.void, table.shape[1] * 8))).ravel()
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    return first, inverse.ravel()
 
 
 def _checked(pred: Any, n: int, k: int) -> np.ndarray:

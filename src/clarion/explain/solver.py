@@ -200,3 +200,82 @@ def _solve_paired(plan: CoalitionPlan, v: np.ndarray, total: np.ndarray) -> Solu
     scale = np.abs(v).max(axis=0) + np.abs(total)
     var += (ROUNDING * scale[None, :]) ** 2
     return Solution(values=values, stderr=np.sqrt(var) * float(t_ratio(n - 1)), dof=n - 1)
+
+
+@dataclass(frozen=True, eq=False)
+class PooledDesign:
+    """The paired designs of V sampled plans with the same players, units and sampled units, stacked so that
+    rows using different plans are solved together: each array is a ``_PairedDesign`` field with a leading V."""
+
+    first: np.ndarray  # (V, U)
+    second: np.ndarray  # (V, U)
+    shift: np.ndarray  # (V, U)
+    proj: np.ndarray  # (V, M, U)
+    pick: np.ndarray  # (V, n)
+    x_sampled: np.ndarray  # (V, n, M)
+    c: np.ndarray  # (V, M, n)
+    w_inflated: np.ndarray  # (V, n)
+    fpc: np.ndarray  # (V, n)
+    estimable: np.ndarray  # (V,) the plan can estimate its error
+    num_sampled: int
+
+
+def pool_design(plans: tuple[CoalitionPlan, ...]) -> PooledDesign | None:
+    """Stack the designs of sampled plans with equal shapes; None when they differ or some plan is exact."""
+    if any(plan.exact for plan in plans) or len({(p.num_players, p.units.shape[0], p.num_sampled) for p in plans}) > 1:
+        return None
+    designs = [_paired_design(plan) for plan in plans]
+    return PooledDesign(
+        first=np.stack([g.first for g in designs]),
+        second=np.stack([g.second for g in designs]),
+        shift=np.stack([g.shift for g in designs]),
+        proj=np.stack([g.proj for g in designs]),
+        pick=np.stack([g.pick for g in designs]),
+        x_sampled=np.stack([g.x_sampled for g in designs]),
+        c=np.stack([g.c for g in designs]),
+        w_inflated=np.stack([g.w_inflated for g in designs]),
+        fpc=np.stack([g.fpc for g in designs]),
+        estimable=np.array([plan.complete and plan.num_sampled >= 2 for plan in plans]),
+        num_sampled=plans[0].num_sampled,
+    )
+
+
+POOLED_BLOCK = 2**22  # design entries gathered at once by ``solve_pooled`` (rows x M x U)
+
+
+def solve_pooled(
+    design: PooledDesign, which: np.ndarray, v: np.ndarray, v0: np.ndarray, v1: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``solve_kernel_shap`` for G rows at once, row g with plan ``which[g]`` of the pool: v (G, S, K) coalition
+    values, v0 and v1 (G, K). Returns values and stderr (G, M, K) and dof (G,); same formulas, batched."""
+    g_rows = which.shape[0]
+    _, m, u = design.proj.shape
+    step = max(1, POOLED_BLOCK // max(1, m * u))
+    if g_rows > step:
+        parts = [solve_pooled(design, which[lo : lo + step], v[lo : lo + step], v0[lo : lo + step], v1[lo : lo + step])
+                 for lo in range(0, g_rows, step)]  # fmt: skip
+        return tuple(np.concatenate([part[i] for part in parts]) for i in range(3))  # type: ignore[return-value]
+    total = v1 - v0  # (G, K)
+    first = np.take_along_axis(v, design.first[which][:, :, None], axis=1)
+    second = np.take_along_axis(v, design.second[which][:, :, None], axis=1)
+    d = 0.5 * (first - second) - design.shift[which][:, :, None] * total[:, None, :]  # (G, U, K)
+    beta = np.einsum("gmu,guk->gmk", design.proj[which], d)
+    values = beta + total[:, None, :] / m
+    n = design.num_sampled
+    ok = design.estimable[which]
+    if n < 2 or not ok.any():
+        return values, np.full(values.shape, np.nan), np.zeros(g_rows, dtype=np.int64)
+    d_s = np.take_along_axis(d, design.pick[which][:, :, None], axis=1)  # (G, n, K)
+    resid = (d_s - np.einsum("gnm,gmk->gnk", design.x_sampled[which], beta)) * design.w_inflated[which][:, :, None]
+    f = design.fpc[which][:, :, None]
+    c = design.c[which]  # (G, M, n)
+    mean = np.einsum("gmn,gnk->gmk", c, resid) / n
+    s1f = np.einsum("gmn,gnk->gmk", c, f * resid)
+    s2f = np.einsum("gmn,gnk->gmk", c * c, f * resid * resid)
+    var = np.maximum(s2f - 2.0 * mean * s1f + mean * mean * f.sum(axis=1)[:, None, :], 0.0) * (n / (n - 1))
+    if n <= FEW_SAMPLED:
+        var = np.maximum(var, s2f)
+    scale = np.abs(v).max(axis=1) + np.abs(total)  # (G, K)
+    var += (ROUNDING * scale[:, None, :]) ** 2
+    stderr = np.where(ok[:, None, None], np.sqrt(var) * float(t_ratio(n - 1)), np.nan)
+    return values, stderr, np.where(ok, n - 1, 0).astype(np.int64)
