@@ -80,6 +80,8 @@ class Runtime:
             many = "instances" in doc
             records = doc["instances"] if many else [doc]
             rows = [[r[f] for f in FEATURES] if isinstance(r, dict) else r for r in records]
+        if len(rows[0]) == 3:  # the model without Hours (excluded_columns): Hours at 40
+            rows = [[*r, 40] for r in rows]
         if len(rows[0]) == 1:  # the text model
             scores = text_score([r[0] for r in rows])
         else:
@@ -120,6 +122,8 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, frame: pd.DataFrame) -> 
     (folder / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     (folder / "data.json").write_text(json.dumps({"rows": rows}))
     pd.DataFrame([BASELINE]).to_csv(folder / "baseline.csv", header=False, index=False)
+    extra = [{"id": f"r{i}", **r, "pred": int(r["features"][2] > 55000)} for i, r in enumerate(rows)]
+    (folder / "data_extra.jsonl").write_text("".join(json.dumps(r) + "\n" for r in extra))
     (folder / "baseline.jsonl").write_text(json.dumps({"features": BASELINE.tolist()}) + "\n")
     texts = pd.DataFrame({"Text": TEXTS["english"]})
     texts.assign(Target=[1, 0, 1, 0]).to_csv(folder / "texts.csv", header=False, index=False)
@@ -348,6 +352,42 @@ def test_jsonlines_clustered_baseline_is_efficient(workspace, frame, aws, tmp_pa
 
         want.append(shapley_by_enumeration(4, value)[:, 0])
     np.testing.assert_allclose(local.to_numpy()[:10], want, rtol=1e-9, atol=1e-12)
+
+
+def test_jsonlines_predicted_label_excluded_joinsource(workspace, frame, tmp_path: Path) -> None:
+    folder, built = workspace
+    config = config_of(built, "jsonlines_predicted_label_excluded")
+    analysis = run_analysis(config, data_uri=str(folder / "data_extra.jsonl"), output_dir=tmp_path / "out", quiet=True)
+    predicted = (frame["Income"] > 55000).to_numpy()
+    label = (frame["Target"] == 1).to_numpy()
+    d = (frame["Sex"] == 0).to_numpy()
+    accuracy = predicted == label
+    want = {
+        "DPPL": predicted[~d].mean() - predicted[d].mean(),
+        "DI": predicted[d].mean() / predicted[~d].mean(),
+        "AD": accuracy[~d].mean() - accuracy[d].mean(),
+    }
+    (entry,) = analysis["post_training_bias_metrics"]["facets"]["Sex"]
+    got = {m["name"]: m["value"] for m in entry["metrics"]}
+    for name, value in want.items():
+        assert got[name] == pytest.approx(value, rel=1e-12, abs=1e-12), name
+
+
+def test_jsonlines_excluded_column_is_not_sent(workspace, frame, aws, tmp_path: Path) -> None:
+    folder, built = workspace
+    config = config_of(built, "jsonlines_excluded_shap")
+    analysis = run_analysis(config, data_uri=str(folder / "data.jsonl"), output_dir=tmp_path / "out", quiet=True)
+    assert all(len(line.split(",")) == 3 for line in aws.posts()[0].body.decode().splitlines())
+    x = frame[["Age", "Sex", "Income"]].to_numpy(dtype=float)
+    base = BASELINE[:3]
+    phi = [
+        shapley_by_enumeration(3, lambda keep, row=row: score(np.r_[np.where(keep, row, base), 40.0][None]))[:, 0]
+        for row in x
+    ]
+    section = analysis["explanations"]["kernel_shap"]["label0"]
+    assert list(section["global_shap_values"]) == ["Age", "Sex", "Income"]
+    local = pd.read_csv(tmp_path / "out" / "explanations_shap" / "out.csv")
+    np.testing.assert_allclose(local.to_numpy(), phi, rtol=1e-9, atol=1e-12)
 
 
 def test_baseline_file_and_pass_through_keys(workspace, frame, aws, tmp_path: Path) -> None:

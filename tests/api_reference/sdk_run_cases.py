@@ -167,6 +167,39 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
             "explainability_config": obj("SHAPConfig", num_clusters=3, num_samples=100, save_local_shap_values=True),
         },
     ),
+    # JSON Lines: predictions in the data (predicted_label by JMESPath), a feature left out, rows joined by id
+    "jsonlines_predicted_label_excluded": (
+        "run_post_training_bias",
+        {
+            "data_config": data(
+                "data_extra.jsonl",
+                dataset_type="application/jsonlines",
+                features="features",
+                label="label",
+                predicted_label="pred",
+                excluded_columns=["Hours"],
+                joinsource="id",
+            ),
+            "data_bias_config": BIAS,
+            "methods": ["DPPL", "DI", "AD"],
+        },
+    ),
+    "jsonlines_excluded_shap": (
+        "run_explainability",
+        {
+            "data_config": data(
+                "data.jsonl",
+                dataset_type="application/jsonlines",
+                features="features",
+                label="label",
+                excluded_columns=["Hours"],
+            ),
+            "model_config": endpoint(content_type="text/csv", accept_type="text/csv", custom_attributes="three"),
+            "explainability_config": obj(
+                "SHAPConfig", baseline=[BASELINE_ROW[:3]], num_samples=100, save_local_shap_values=True
+            ),
+        },
+    ),
     # SHAP baseline in a file; the SDK's pass-through keys for the endpoint
     "baseline_file_custom_attributes": (
         "run_explainability",
