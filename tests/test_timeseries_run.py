@@ -235,3 +235,41 @@ def test_spark_engine_writes_the_local_engines_values(tmp_path: Path) -> None:
     assert on_spark == local
     relative = local["explanations"]["asymmetric_shapley_value"]["explanation_results_path"]
     assert (tmp_path / "spark" / relative).read_text() == (tmp_path / "local" / relative).read_text()
+
+
+def jsonlines_forecaster(lines: list[dict]) -> list[dict]:
+    """A model_callable speaking JSON Lines: one {"predictions": [{"mean": ...}]} answer per line."""
+    return [{"predictions": [{"mean": model(r["target"], r["dynamic_feat"][0], r["cat"][0])}]} for r in lines]
+
+
+def test_model_callable_json_lines_and_one_record_answers_unwrapped(tmp_path: Path) -> None:
+    """Without record_template the record is DeepAR's; JSON Lines sends one line per record; a one-record answer
+    found as [[...]] by the forecast expression is that record's forecast."""
+    items = read_time_series(DOC, DATA, "data.json")
+    predictor = PredictorConfig(
+        model_callable="test_timeseries_run:jsonlines_forecaster", content_type="application/jsonlines",
+        time_series_predictor_config={"forecast": "predictions[*].mean"}, max_records_per_request=3,
+    )  # fmt: skip
+    settings = AsymmetricShapleyValue()
+    with open_forecast_model(predictor, DATA) as forecaster:
+        section = explain_items(items, forecaster.for_item, settings, DATA, tmp_path)
+    lines = (tmp_path / section["explanation_results_path"]).read_text().splitlines()
+    for line, raw in zip(lines, DOC, strict=True):
+        x = np.array([raw["x"], raw["r"]])
+        got = np.array([e["scores"] for e in json.loads(line)["explanations"]])
+        np.testing.assert_allclose(got, chronological(x, np.zeros_like(x), raw["u"]), rtol=1e-12, atol=1e-12)
+    sent: list[bytes] = []
+    single = PredictorConfig(
+        content_template="$features", time_series_predictor_config={"forecast": "predictions[*].mean"}
+    )
+    one = ForecastModel(
+        lambda body: sent.append(body) or json.dumps(jsonlines_forecaster([json.loads(body)])[0]).encode(),
+        single,
+        DATA,
+    )
+    item = items[0]
+    np.testing.assert_allclose(one.for_item(item)(item.series[None])[0], model(DOC[0]["x"], DOC[0]["r"], 2))
+    assert set(json.loads(sent[0])) == {"start", "target", "dynamic_feat", "cat"}
+    with pytest.raises(ConfigError, match="content_template: expected a string with \\$features or \\$record"):
+        ForecastModel(lambda b: b, single.model_copy(update={"content_type": "application/jsonlines",
+                                                              "content_template": "$records"}), DATA)  # fmt: skip

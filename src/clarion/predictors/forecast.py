@@ -10,7 +10,8 @@ The request is ``predictor.content_template`` (default ``$record``), sent as ``p
 application/json):
 
 - application/json with ``$record`` (or ``$features``, read as the record): one record per request, whose answer
-  gives one forecast at ``time_series_predictor_config.forecast`` (a one-element list of forecasts is unwrapped);
+  gives one forecast at ``time_series_predictor_config.forecast`` (a one-element list of forecasts is unwrapped,
+  here and in JSON Lines answers);
 - application/json with ``$records``: a JSON list of records, whose answer gives a list of forecasts, in order;
 - application/jsonlines: one line per record, the template with ``$features`` (or ``$record``) replaced by it.
 
@@ -141,7 +142,7 @@ class ForecastModel:
         try:
             if self.accept_type == JSONLINES:
                 documents = [json.loads(line) for line in text.splitlines() if line.strip()]
-                forecasts = [self._forecast.search(d) for d in documents]
+                forecasts = [_single(self._forecast.search(d)) for d in documents]
             else:
                 found = self._forecast.search(json.loads(text))
                 forecasts = found if self._many else [_single(found)]
