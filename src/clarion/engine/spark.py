@@ -14,29 +14,29 @@ Design (see also ``spark_read`` and ``spark_tasks``):
 3. The explanations step (``clarion.engine.core.explanations``) on the driver, with this runner:
    pass two's chunks are explained on executors (``mapInPandas``); PDP, text SHAP (over every row, in
    order) and image datasets run in one executor task each, as one call does locally, so the seeded
-   generator draws the same plans. Local values are written as one part file per Spark partition:
+   generator draws the same plans. Local SHAP values stay on the executors (``spark_values``): the
+   global values come from mergeable per-partition sums, the median from an exact selection by counts
+   (``spark_median``), and the local values are written as one part file per Spark partition,
    ``explanations_shap/part-<number:05d>-<run id>.csv`` (header row; the join source column first
    when ``joinsource_name_or_index`` is set; rows in dataset order inside a part, parts numbered in
-   dataset order). Clarify's Spark jobs also write part files, not ``out.csv``.
-4. analysis.json, the config copy and the reports are written by the driver; executors never write
-   to the output directory, so a failed run leaves nothing behind.
+   dataset order), fetched one partition at a time. Clarify's Spark jobs also write part files.
+4. analysis.json, the config copy and the reports are written by the driver into the run's staging
+   folder (part files included), so a failed run leaves nothing behind.
 
-Memory on the driver: count tables (small), the row sample, flip-test rows (only with FT), and the
-local SHAP values (N x M x K floats, needed for the exact median).
+Memory on the driver: count tables (small), the row sample, flip-test rows (only with FT), per-partition
+SHAP summaries (M x K numbers each), and one partition's local values while its part file is written.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
 
-from clarion.data.atomic import write_with
 from clarion.engine.core import (
     PassOne,
     RunSpec,
@@ -56,12 +56,13 @@ from clarion.engine.spark_tasks import (
     decode,
     explain_rows,
     pass_one,
+    payload_of,
     run_task,
     with_predictor,
 )
+from clarion.engine.spark_values import SparkValues, keep_values, part_file_text, write_part_files
 from clarion.errors import ClarionError
 from clarion.explain import ShapResult
-from clarion.explain.outputs import local_values_frame
 from clarion.predictors import Predictor
 from clarion.predictors.build import shared_endpoint
 from clarion.progress import progress_bar
@@ -120,7 +121,7 @@ class SparkTasks:
         collected = run_job(
             lambda: self.spark.sparkContext.parallelize([0], 1).mapPartitions(lambda it: wrapped(it, task)).collect()
         )
-        return decode([collected[0].iloc[0]])[0]
+        return decode([payload_of(collected[0])])[0]
 
     def with_model(self, task: Callable[[Predictor], T]) -> T:
         return self.call(functools.partial(with_predictor, self.plan, task))
@@ -141,11 +142,13 @@ class SparkRunner(SparkTasks):
             rows = self.source.collect(lambda chunks: task(chunks, plan))
         return merge_pass_one(plan, decode(rows))
 
-    def explain_rows(self, run: RunSpec, result: PassOne, baseline: pd.DataFrame) -> list[ShapPart]:
+    def explain_rows(self, run: RunSpec, result: PassOne, baseline: pd.DataFrame) -> SparkValues:
         task = executor_errors(explain_rows)
+        shap = self.plan.config.methods.shap
+        assert shap is not None
         with progress_bar("Explaining rows (Kernel SHAP on Spark)", total=None):
-            rows = self.source.collect(lambda chunks: task(chunks, run, baseline))
-        return decode(rows)
+            payloads = self.source.payloads(lambda chunks: task(chunks, run, baseline))
+            return keep_values(payloads, shap.agg_method, self.plan.data_uri)
 
     def all_rows(self, run: RunSpec) -> pd.DataFrame:
         task = executor_errors(dataset_rows)
@@ -153,24 +156,12 @@ class SparkRunner(SparkTasks):
         return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0].reset_index(drop=True)
 
     def save_local_values(self, parts: list[ShapPart], values: ShapResult, output: Path) -> None:
+        """Parts held here (the explanations step keeps them on the executors: ``spark_values``), one file per
+        partition."""
         shap = self.plan.config.methods.shap
-        write_part_files(output / layout.SHAP_DIR, parts, bare=shap is not None and shap.bare_feature_names)
-
-
-def _write_csv(table: pd.DataFrame, handle: IO[str]) -> None:
-    table.to_csv(handle, index=False)
-
-
-def write_part_files(directory: Path, parts: list[ShapPart], *, bare: bool = False) -> list[Path]:
-    """One CSV per Spark partition, ``part-<number:05d>-<run id>.csv``, numbered and ordered by dataset position."""
-    run_id = uuid.uuid4()
-    by_partition: dict[int, list[ShapPart]] = {}
-    for part in parts:  # parts arrive in dataset order
-        by_partition.setdefault(part.partition, []).append(part)
-    written = []
-    for number, (_, group) in enumerate(sorted(by_partition.items(), key=lambda item: item[1][0].position)):
-        frames = [local_values_frame(p.result, p.joinsource, bare=bare) for p in group]
-        table = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-        path = directory / f"part-{number:05d}-{run_id}.csv"
-        written.append(write_with(path, functools.partial(_write_csv, table)))
-    return written
+        bare = shap is not None and shap.bare_feature_names
+        by_partition: dict[int, list[ShapPart]] = {}
+        for part in parts:  # parts arrive in dataset order
+            by_partition.setdefault(part.partition, []).append(part)
+        groups = sorted(by_partition.values(), key=lambda group: group[0].position)
+        write_part_files(output / layout.SHAP_DIR, (part_file_text(group, bare) for group in groups))

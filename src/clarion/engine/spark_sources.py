@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import pandas as pd
@@ -36,11 +36,11 @@ from clarion.engine.core import read_options
 from clarion.engine.plan import AnalysisPlan
 from clarion.engine.spark_read import SourceScan, iter_chunks, open_split_scan, with_exact_offsets
 from clarion.engine.spark_session import WholeFilesNeeded, executor_errors, run_job
-from clarion.engine.spark_tasks import PAYLOAD_SCHEMA, decode, emit
+from clarion.engine.spark_tasks import PAYLOAD_SCHEMA, Payload, decode, emit, payload_of
 from clarion.errors import ClarionError, DataError
 
 if TYPE_CHECKING:
-    from pyspark import Broadcast
+    from pyspark import RDD, Broadcast
     from pyspark.sql import DataFrame, SparkSession
 
 Chunks = Iterator[tuple[int, pd.DataFrame]]
@@ -49,8 +49,12 @@ FILE_STRIDE = 1 << 40  # pseudo positions of whole files before their rows are c
 
 
 class Source(Protocol):
-    def collect(self, task: ChunkTask) -> list[Any]:
-        """Run ``task`` over the chunks of every partition; the rows it emitted (``position``, ``payload``)."""
+    def payloads(self, task: ChunkTask) -> RDD[Payload]:
+        """``task`` over the chunks of every partition: what it emitted, as ``(position, payload)`` (lazy)."""
+        ...
+
+    def collect(self, task: ChunkTask) -> list[Payload]:
+        """Run ``task`` over the chunks of every partition; what it emitted."""
         ...
 
     def with_exact_offsets(self) -> tuple[Source, int]:
@@ -87,13 +91,15 @@ class SplitSource:
     scan: SourceScan
     labels: Joins | None = None
 
-    def collect(self, task: ChunkTask) -> list[Any]:
+    def payloads(self, task: ChunkTask) -> RDD[Payload]:
         scan, labels = self.scan, self.labels
-        return run_job(
-            lambda: self.frame.mapInPandas(
-                lambda batches: task(_joined(iter_chunks(batches, scan), labels)), PAYLOAD_SCHEMA
-            ).collect()
+        frame = self.frame.mapInPandas(
+            lambda batches: task(_joined(iter_chunks(batches, scan), labels)), PAYLOAD_SCHEMA
         )
+        return frame.rdd.map(payload_of)
+
+    def collect(self, task: ChunkTask) -> list[Payload]:
+        return run_job(lambda: self.payloads(task).collect())
 
     def with_exact_offsets(self) -> tuple[SplitSource, int]:
         scan, rows = with_exact_offsets(self.spark, self.frame, self.scan)
@@ -118,17 +124,17 @@ class FileSource:
     offsets: tuple[int, ...] | None = None
     labels: Joins | None = None
 
-    def collect(self, task: ChunkTask) -> list[Any]:
+    def payloads(self, task: ChunkTask) -> RDD[Payload]:
         options, offsets, labels = self.options, self.offsets, self.labels
         items = list(enumerate(self.files))
-        frames = run_job(
-            lambda: (
-                self.spark.sparkContext.parallelize(items, len(items))
-                .mapPartitions(lambda part: task(_joined(_file_chunks(part, options, offsets), labels)))
-                .collect()
-            )
+        return (
+            self.spark.sparkContext.parallelize(items, len(items))
+            .mapPartitions(lambda part: task(_joined(_file_chunks(part, options, offsets), labels)))
+            .map(payload_of)
         )
-        return [frame.iloc[0] for frame in frames]
+
+    def collect(self, task: ChunkTask) -> list[Payload]:
+        return run_job(lambda: self.payloads(task).collect())
 
     def with_exact_offsets(self) -> tuple[FileSource, int]:
         counter = executor_errors(_count_file_rows)

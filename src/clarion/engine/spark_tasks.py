@@ -49,9 +49,19 @@ def emit(position: int, part: Any) -> pd.DataFrame:
     return pd.DataFrame({"position": [position], "payload": [pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL)]})
 
 
-def decode(rows: list[Any]) -> list[Any]:
+Payload = tuple[int, bytes]  # (dataset position, pickled partial result)
+
+
+def payload_of(emitted: Any) -> Payload:
+    """``(position, payload)`` of what ``emit`` made (a one-row frame) or of a row of ``PAYLOAD_SCHEMA``."""
+    if isinstance(emitted, pd.DataFrame):
+        return int(emitted["position"].iloc[0]), bytes(emitted["payload"].iloc[0])
+    return int(emitted["position"]), bytes(emitted["payload"])
+
+
+def decode(rows: list[Payload]) -> list[Any]:
     """Unpickle the payloads a job collected, in dataset order."""
-    return [pickle.loads(bytes(r["payload"])) for r in sorted(rows, key=lambda r: r["position"])]
+    return [pickle.loads(payload) for _, payload in sorted(rows, key=lambda r: r[0])]
 
 
 def _predictor(plan: AnalysisPlan, needed: bool) -> AbstractContextManager[Predictor | None]:

@@ -18,10 +18,15 @@ Standard error of a global value (clarion's addition) from the local standard er
 A NaN local standard error makes the global one NaN; exact rows contribute 0. Local standard errors
 widened to t intervals (few sampled coalitions) are narrowed back first: the rows' variance estimates
 are unbiased, and their sum has many degrees of freedom.
+
+Everything but the median's value is a sum over rows divided by N: ``GlobalSums`` holds those sums, and
+sums of consecutive row ranges add up (``merge``), so rows can be summed where they were explained (Spark
+executors). ``aggregate``/``aggregate_stderr`` are the same sums over all rows at once.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -32,16 +37,76 @@ AggMethod = Literal["mean_abs", "median", "mean_sq"]
 MIN_INDEPENDENT_DOF = 8
 
 
+@dataclass(frozen=True)
+class GlobalSums:
+    """Sums over ``rows`` rows: ``values`` sum_i |phi_ij| (mean_abs) or phi_ij^2 (mean_sq), zeros for the
+    median; ``independent`` sum_i (g_i se_ij)^2 over rows with independent errors; ``shared`` sum_i |g_i| se_ij
+    over the other rows (see the module docstring); each (M, K)."""
+
+    rows: int
+    values: np.ndarray
+    independent: np.ndarray
+    shared: np.ndarray
+
+    def merge(self, other: GlobalSums) -> GlobalSums:
+        """The sums over both row ranges."""
+        return GlobalSums(
+            self.rows + other.rows,
+            self.values + other.values,
+            self.independent + other.independent,
+            self.shared + other.shared,
+        )
+
+    def mean_values(self) -> np.ndarray:
+        """(M, K) global values of mean_abs / mean_sq: the sums divided by N (NaN without rows)."""
+        if self.rows == 0:
+            return np.full(self.values.shape, np.nan)
+        return self.values / self.rows
+
+    def stderr(self) -> np.ndarray:
+        """(M, K) standard error of the global values."""
+        if self.rows == 0:
+            return np.full(self.values.shape, np.nan)
+        return np.sqrt(self.independent) / self.rows + self.shared / self.rows
+
+
+def global_sums(
+    values: np.ndarray,
+    stderr: np.ndarray,
+    method: AggMethod = "mean_abs",
+    independent: bool = False,
+    dof: np.ndarray | None = None,
+) -> GlobalSums:
+    """The ``GlobalSums`` of (N, M, K) local values and standard errors (``dof``: (N,) of each row's stderr; a
+    local stderr widened to a t interval (``solver.t_ratio``) is narrowed back first)."""
+    if method not in ("mean_abs", "median", "mean_sq"):
+        raise ValueError(f"unknown aggregation method {method!r}")
+    n = values.shape[0]
+    if method == "mean_abs":
+        totals = np.abs(values).sum(axis=0)
+    elif method == "mean_sq":
+        totals = (values * values).sum(axis=0)
+    else:
+        totals = np.zeros(values.shape[1:])
+    if dof is not None and n:
+        stderr = stderr / t_ratio(dof)[:, None, None]
+    scale = 2.0 * np.abs(values) * stderr if method == "mean_sq" else stderr
+    if not independent:
+        return GlobalSums(n, totals, np.zeros(values.shape[1:]), scale.sum(axis=0))
+    few = np.zeros(n, dtype=bool) if dof is None else (np.asarray(dof) > 0) & (np.asarray(dof) < MIN_INDEPENDENT_DOF)
+    indep = np.where(few[:, None, None], 0.0, scale)
+    shared = np.where(few[:, None, None], scale, 0.0)
+    return GlobalSums(n, totals, (indep * indep).sum(axis=0), shared.sum(axis=0))
+
+
 def aggregate(values: np.ndarray, method: AggMethod = "mean_abs") -> np.ndarray:
     """(N, M, K) local values -> (M, K) global values by ``method``."""
     if values.shape[0] == 0:
         return np.full(values.shape[1:], np.nan)
-    if method == "mean_abs":
-        return np.abs(values).mean(axis=0)
     if method == "median":
         return np.median(values, axis=0)
-    if method == "mean_sq":
-        return (values * values).mean(axis=0)
+    if method in ("mean_abs", "mean_sq"):
+        return global_sums(values, np.zeros_like(values), method).mean_values()
     raise ValueError(f"unknown aggregation method {method!r}")
 
 
@@ -52,22 +117,5 @@ def aggregate_stderr(
     independent: bool = False,
     dof: np.ndarray | None = None,
 ) -> np.ndarray:
-    """(M, K) standard error of the global values (see the module docstring).
-
-    dof: (N,) degrees of freedom of each row's stderr; a local stderr widened to a t interval
-    (``solver.t_ratio``) is narrowed back to the plain standard error before the rows are combined.
-    """
-    if values.shape[0] == 0:
-        return np.full(values.shape[1:], np.nan)
-    if method not in ("mean_abs", "median", "mean_sq"):
-        raise ValueError(f"unknown aggregation method {method!r}")
-    if dof is not None:
-        stderr = stderr / t_ratio(dof)[:, None, None]
-    scale = 2.0 * np.abs(values) * stderr if method == "mean_sq" else stderr
-    if not independent:
-        return scale.mean(axis=0)
-    n = values.shape[0]
-    few = np.zeros(n, dtype=bool) if dof is None else (np.asarray(dof) > 0) & (np.asarray(dof) < MIN_INDEPENDENT_DOF)
-    indep = np.where(few[:, None, None], 0.0, scale)
-    shared = np.where(few[:, None, None], scale, 0.0)
-    return np.sqrt((indep * indep).sum(axis=0)) / n + shared.sum(axis=0) / n
+    """(M, K) standard error of the global values (see the module docstring and ``global_sums``)."""
+    return global_sums(values, stderr, method, independent, dof).stderr()

@@ -23,6 +23,7 @@ Shapes verified against CLARIFY_OUTPUTS.md (1b, 2) and the developer guide's exa
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ import pandas as pd
 
 from clarion.data.atomic import write_with
 from clarion.errors import ConfigError
-from clarion.explain.aggregate import AggMethod, aggregate, aggregate_stderr
+from clarion.explain.aggregate import AggMethod, GlobalSums, aggregate, global_sums
 from clarion.explain.kernel_shap import ShapResult
 
 
@@ -39,18 +40,55 @@ def _number(value: float) -> float | None:
     return float(value) if np.isfinite(value) else None
 
 
+@dataclass(frozen=True)
+class ShapSummary:
+    """What the ``kernel_shap`` section needs from local values besides the median's order statistics; the
+    summaries of consecutive row ranges merge (``merge``), so local values can stay where they were computed.
+
+    samples_used: total coalitions evaluated over the rows (their mean is ``clarion_num_samples_used``).
+    """
+
+    feature_names: tuple[str, ...]
+    output_names: tuple[str, ...]
+    expected_value: np.ndarray
+    num_samples: int
+    sums: GlobalSums
+    samples_used: int
+
+    def merge(self, other: ShapSummary) -> ShapSummary:
+        return replace(self, sums=self.sums.merge(other.sums), samples_used=self.samples_used + other.samples_used)
+
+
+def summarize(result: ShapResult, agg_method: AggMethod = "mean_abs") -> ShapSummary:
+    """The ``ShapSummary`` of ``result``'s rows."""
+    used = result.samples_used
+    return ShapSummary(
+        feature_names=result.feature_names,
+        output_names=result.output_names,
+        expected_value=result.expected_value,
+        num_samples=result.num_samples,
+        sums=global_sums(result.values, result.stderr, agg_method, result.independent_rows, result.dof),
+        samples_used=int(used.sum()) if used is not None else result.num_samples * result.num_rows,
+    )
+
+
 def kernel_shap_section(result: ShapResult, agg_method: AggMethod = "mean_abs") -> dict[str, Any]:
     """``explanations.kernel_shap``: per output, global values by ``agg_method`` and the expected value."""
-    global_values = aggregate(result.values, agg_method)
-    global_stderr = aggregate_stderr(result.values, result.stderr, agg_method, result.independent_rows, result.dof)
-    used = result.samples_used
-    samples_used = float(np.mean(used)) if used is not None and used.size else float(result.num_samples)
+    return shap_section(summarize(result, agg_method), aggregate(result.values, agg_method))
+
+
+def shap_section(summary: ShapSummary, global_values: np.ndarray) -> dict[str, Any]:
+    """``explanations.kernel_shap`` from a summary and the (M, K) global values (the aggregation's, see
+    ``aggregate``; ``summary.sums.mean_values()`` for the means)."""
+    global_stderr = summary.sums.stderr()
+    rows = summary.sums.rows
+    samples_used = summary.samples_used / rows if rows else float(summary.num_samples)
     section: dict[str, Any] = {}
-    for k, label in enumerate(result.output_names):
+    for k, label in enumerate(summary.output_names):
         section[label] = {
-            "global_shap_values": {f: _number(global_values[j, k]) for j, f in enumerate(result.feature_names)},
-            "expected_value": _number(result.expected_value[k]),
-            "global_shap_values_stderr": {f: _number(global_stderr[j, k]) for j, f in enumerate(result.feature_names)},
+            "global_shap_values": {f: _number(global_values[j, k]) for j, f in enumerate(summary.feature_names)},
+            "expected_value": _number(summary.expected_value[k]),
+            "global_shap_values_stderr": {f: _number(global_stderr[j, k]) for j, f in enumerate(summary.feature_names)},
             "clarion_num_samples_used": round(samples_used, 2),
         }
     return section

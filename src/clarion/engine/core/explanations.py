@@ -54,11 +54,21 @@ class TaskRunner(Protocol):
         ...
 
 
+class KeptValues(Protocol):
+    """Local SHAP values kept where they were computed (Spark executors), never gathered in one place."""
+
+    def section(self, shap_config: ShapConfig, output: Path) -> dict[str, Any]:
+        """The ``kernel_shap`` section (``kernel_shap_section``'s numbers); the local values written into the run
+        folder ``output`` when ``save_local_shap_values`` is set."""
+        ...
+
+
 class ExplainRunner(TaskRunner, Protocol):
     """Where pass two's chunks are explained and where the model is called."""
 
-    def explain_rows(self, run: RunSpec, result: PassOne, baseline: pd.DataFrame) -> list[ShapPart]:
-        """``explain_chunk`` over every chunk of the dataset (``result``: pass one's); parts in dataset order."""
+    def explain_rows(self, run: RunSpec, result: PassOne, baseline: pd.DataFrame) -> list[ShapPart] | KeptValues:
+        """``explain_chunk`` over every chunk of the dataset (``result``: pass one's); parts in dataset order, or
+        the values kept where they were computed."""
         ...
 
     def all_rows(self, run: RunSpec) -> pd.DataFrame:
@@ -174,6 +184,9 @@ def _tabular_section(run: RunSpec, result: PassOne, runner: ExplainRunner, outpu
     assert shap_config is not None
     baseline = shap_baseline(run.plan, result.sample.rows[run.features])
     parts = runner.explain_rows(run, result, baseline)
+    if not isinstance(parts, list):
+        write_baseline_csv(baseline, output / layout.BASELINE_CSV)
+        return parts.section(shap_config, output)
     if not parts:
         raise DataError(f"{run.plan.data_uri}: the dataset is empty")
     shap_result = concat_results([p.result for p in parts])
