@@ -31,11 +31,12 @@ pytestmark = [pytest.mark.sdk, pytest.mark.slow]
 FEATURES = ["Age", "Sex", "Income", "Hours"]
 BASELINE = np.array([40.0, 0.0, 50000.0, 40.0])
 CUT = 0.6  # the two-output model's own predicted label: score > 0.6
-WORDS = {"free": 2.0, "win": 1.0, "now": 0.5, "晴れ": 2.0, "雨": -1.0, "ดี": 1.5, "ฝน": -1.0}
+WORDS = {"free": 2.0, "win": 1.0, "Win": 1.0, "Call": -0.5, "now": 0.5, "晴れ": 2.0, "雨": -1.0, "ดี": 1.5, "ฝน": -1.0}
 TEXTS = {
     "english": ["win free money now", "nothing here", "free tickets", "call me now"],
     "japanese": ["今日は晴れです", "明日は雨でしょう"],
     "thai": ["วันนี้อากาศดี", "พรุ่งนี้ฝนตก"],
+    "sentences": ["Win a prize. It is free now!  Call us.", "Nothing to see. Move on."],
 }
 
 
@@ -53,7 +54,7 @@ def text_score(texts: list[str]) -> np.ndarray:
 
 
 CLASSIFIER = colour_classifier()
-LANGUAGE_CODES = {"english": "en", "japanese": "ja", "thai": "th"}
+LANGUAGE_CODES = {"english": "en", "japanese": "ja", "thai": "th", "sentences": "en"}
 
 
 class Runtime:
@@ -130,6 +131,8 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, frame: pd.DataFrame) -> 
     pd.DataFrame({"Text": TEXTS["thai"], "Target": [1, 0]}).to_csv(folder / "texts_th.csv", header=False, index=False)
     lines = [json.dumps({"text": t, "label": 1}, ensure_ascii=False) + "\n" for t in TEXTS["japanese"]]
     (folder / "texts_ja.jsonl").write_text("".join(lines), encoding="utf-8")
+    lines = [json.dumps({"text": t, "label": 0}) + "\n" for t in TEXTS["sentences"]]
+    (folder / "texts_sentences.jsonl").write_text("".join(lines))
     images = folder / "images"
     images.mkdir()
     rng = np.random.default_rng(5)
@@ -443,35 +446,49 @@ def test_shadow_endpoint_from_model_name_with_prefix(workspace, frame, aws, moto
     assert not [e for e in control.list_endpoints()["Endpoints"] if e["EndpointName"].startswith("tab-shadow")]
 
 
+def spacy_units(text: str, language: str, granularity: str) -> list[tuple[int, str]]:
+    """(start, text) of spaCy's tokens (with their trailing whitespace) or sentences (stripped)."""
+    nlp = spacy.blank(LANGUAGE_CODES[language])
+    if granularity == "token":
+        return [(t.idx, t.text_with_ws) for t in nlp(text) if not t.is_space]
+    nlp.add_pipe("sentencizer")
+    return [(s.start_char + len(s.text) - len(s.text.lstrip()), s.text.strip()) for s in nlp(text).sents]
+
+
 @pytest.mark.parametrize(
-    ("case", "language", "data"),
+    ("case", "language", "granularity", "data"),
     [
-        ("text_tokens", "english", "texts.csv"),
-        ("text_japanese", "japanese", "texts_ja.jsonl"),  # spaCy's Japanese tokenizer runs on sudachipy
-        ("text_thai", "thai", "texts_th.csv"),  # and its Thai tokenizer on pythainlp
+        ("text_tokens", "english", "token", "texts.csv"),
+        ("text_japanese", "japanese", "token", "texts_ja.jsonl"),  # spaCy's Japanese tokenizer runs on sudachipy
+        ("text_thai", "thai", "token", "texts_th.csv"),  # and its Thai tokenizer on pythainlp
+        ("text_sentences", "sentences", "sentence", "texts_sentences.jsonl"),
     ],
 )
-def test_text_tokens(case: str, language: str, data: str, workspace, aws, tmp_path: Path) -> None:
-    """Units are spaCy's tokens of the language; masked tokens show the baseline text; values by enumeration."""
+def test_text_units(case: str, language: str, granularity: str, data: str, workspace, aws, tmp_path: Path) -> None:
+    """Units are spaCy's tokens or sentences of the language; masked units show the baseline text (the text around
+    them kept); values by exact enumeration."""
     folder, built = workspace
     config = config_of(built, case)
     analysis = run_analysis(config, data_uri=str(folder / data), output_dir=tmp_path / "out", quiet=True)
     assert "kernel_shap" in analysis["explanations"]
     lines = (tmp_path / "out" / "explanations_shap" / "out.jsonl").read_text(encoding="utf-8").splitlines()
-    nlp = spacy.blank(LANGUAGE_CODES[language])
     assert len(lines) == len(TEXTS[language])
     for line, text in zip(lines, TEXTS[language], strict=True):
-        tokens = [t.text_with_ws for t in nlp(text) if not t.is_space]
+        units = spacy_units(text, language, granularity)
         (entry,) = json.loads(line)["explanations"]
         attributions = entry["attributions"]
-        assert [a["description"]["partial_text"] for a in attributions] == tokens
-        assert len(tokens) > 1 and "".join(tokens) == text
+        assert [(a["description"]["start_idx"], a["description"]["partial_text"]) for a in attributions] == units
+        assert len(units) > 1
 
-        def value(keep: tuple[bool, ...], tokens: list[str] = tokens) -> np.ndarray:
-            parts = [t if k else "<UNK>" + t[len(t.rstrip()) :] for t, k in zip(tokens, keep, strict=True)]
-            return text_score(["".join(parts)])
+        def value(keep: tuple[bool, ...], text: str = text, units: list = units) -> np.ndarray:
+            masked, end = "", 0
+            for (start, unit), kept in zip(units, keep, strict=True):
+                stop = start + len(unit.rstrip())
+                masked += text[end:start] + (text[start:stop] if kept else "<UNK>")
+                end = stop
+            return text_score([masked + text[end:]])
 
-        want = shapley_by_enumeration(len(tokens), value)[:, 0]
+        want = shapley_by_enumeration(len(units), value)[:, 0]
         np.testing.assert_allclose([a["attribution"][0] for a in attributions], want, rtol=1e-9, atol=1e-12)
 
 

@@ -295,6 +295,25 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
             ),
         },
     ),
+    "text_sentences": (
+        "run_explainability",
+        {
+            "data_config": data(
+                "texts_sentences.jsonl",
+                dataset_type="application/jsonlines",
+                headers=None,
+                features="text",
+                label="label",
+            ),
+            "model_config": endpoint(content_type="text/csv", accept_type="text/csv"),
+            "explainability_config": obj(
+                "SHAPConfig",
+                baseline=[["<UNK>"]],
+                num_samples=100,
+                text_config=obj("TextConfig", granularity="sentence", language="en"),
+            ),
+        },
+    ),
     "text_thai": (
         "run_explainability",
         {
