@@ -285,20 +285,33 @@ def test_many_features_with_repeated_background_values_use_wide_keys():
     np.testing.assert_allclose(result.values[:, :, 0], expected, atol=1e-8)
 
 
-def test_wide_keys_group_inputs_exactly_even_when_hashes_collide(monkeypatch):
+@pytest.mark.parametrize("row_free", [True, False])
+def test_inputs_are_grouped_exactly_even_when_hashes_collide(monkeypatch, row_free):
     from clarion.explain import kernel_shap
 
     rng = np.random.default_rng(13)
-    table = rng.integers(0, 3, size=(500, 6)).astype(np.int64)
-    _, want_first, want_inverse = np.unique(table, axis=0, return_index=True, return_inverse=True)
+    b, r, s, p = 2, 30, 6, 5
+    bg_codes = rng.integers(0, 3, size=(b, p))
+    row_codes = rng.integers(0, 3, size=(r, p))
+    masks = rng.random((r, s, p)) < 0.5
+    # every input written out as (row part, player codes), in the order of kernel_shap._distinct_inputs
+    inputs = [(0, *bg_codes[k]) for k in range(b)]
+    inputs += [(0 if row_free else i + 1, *row_codes[i]) for i in range(r)]
+    for i in range(r):
+        for c in range(s):
+            for k in range(b):
+                codes = np.where(masks[i, c], row_codes[i], bg_codes[k])
+                inputs.append((0 if row_free else i + 1, *codes))
+    _, want_first, want_inverse = np.unique(np.array(inputs), axis=0, return_index=True, return_inverse=True)
 
-    def groups(first, inverse):  # the partition of rows into equal rows, each group named by its first row
-        return sorted(first[inverse.ravel()].tolist()), sorted(first.tolist())
+    def groups(first, inverse):  # each input named by the first input equal to it
+        return first[np.asarray(inverse).ravel()].tolist()
 
     expected = groups(want_first, want_inverse)
-    assert groups(*kernel_shap._hashed_unique(table)) == expected
-    monkeypatch.setattr(kernel_shap, "_mix", lambda z: z & np.uint64(1))  # two hash values: many collisions
-    assert groups(*kernel_shap._hashed_unique(table)) == expected
+    assert len(set(expected)) < len(inputs)  # the case has coinciding inputs
+    assert groups(*kernel_shap._input_groups(row_free, bg_codes, row_codes, masks)) == expected
+    monkeypatch.setattr(kernel_shap, "_mix", lambda z: z & np.uint64(1))  # hashes collide all the time
+    assert groups(*kernel_shap._input_groups(row_free, bg_codes, row_codes, masks)) == expected
 
 
 def test_composer_codes_of_minus_one_are_unique_to_their_row():

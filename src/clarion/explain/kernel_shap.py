@@ -514,14 +514,16 @@ class _Run:
                 return self._distinct_values(masks, row_ids)
         row_of = np.broadcast_to(np.arange(r)[:, None, None], (r, s, b)).ravel()
         bg_of = np.broadcast_to(np.arange(b)[None, None, :], (r, s, b)).ravel()
-        triple_masks = np.broadcast_to(masks[:, :, None, :], (r, s, b, p)).reshape(-1, p)
+        flat_masks = masks.reshape(r * s, p)  # triple t uses flat_masks[t // b]
         row_slot = b  # prediction table: [background (B)] [rows (R)] [other distinct inputs ...]
         if distinct:
             # no value is shared between any two of these rows and background rows: the only coinciding
             # inputs are "nothing from the row" (= background b) and "all from the row" (= x)
             index = np.empty(r * s * b, dtype=np.intp)
-            none = ~triple_masks.any(axis=1) & c.background_is_row_free
-            full = triple_masks.all(axis=1) & ~none
+            none_rs = ~masks.any(axis=2) & c.background_is_row_free
+            full_rs = masks.all(axis=2) & ~none_rs
+            none = np.repeat(none_rs.ravel(), b)
+            full = np.repeat(full_rs.ravel(), b)
             index[none] = bg_of[none]
             index[full] = row_slot + row_of[full]
             new_pos = np.flatnonzero(~(none | full))
@@ -529,9 +531,7 @@ class _Run:
             row_index = row_slot + np.arange(r)
             own_rows = np.ones(r, dtype=bool)
         else:
-            index, row_index, new_pos = _distinct_inputs(
-                c.background_is_row_free, bg_codes, row_codes, row_of, bg_of, triple_masks, row_slot
-            )
+            index, row_index, new_pos = _distinct_inputs(c.background_is_row_free, bg_codes, row_codes, masks, row_slot)
             own_rows = row_index == row_slot + np.arange(r)  # rows that coincide with no earlier input
         if given_row_outputs is not None:
             own_rows = np.zeros(r, dtype=bool)
@@ -539,7 +539,7 @@ class _Run:
         inputs = c.compose(
             np.concatenate([row_ids[own], row_ids[row_of[new_pos]]]),
             np.concatenate([np.zeros(own.size, dtype=np.intp), bg_of[new_pos]]),
-            np.concatenate([np.ones((own.size, p), dtype=bool), triple_masks[new_pos]]),
+            np.concatenate([np.ones((own.size, p), dtype=bool), flat_masks[new_pos // b]]),
         )
         n_inputs = own.size + new_pos.size
         pred = _checked(self.predict(inputs), n_inputs, k)
@@ -580,33 +580,21 @@ def _distinct_inputs(
     row_free: bool,
     bg_codes: np.ndarray,
     row_codes: np.ndarray,
-    row_of: np.ndarray,
-    bg_of: np.ndarray,
-    triple_masks: np.ndarray,
+    masks: np.ndarray,
     row_slot: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Slots in the prediction table for each triple and each row, and the triples to predict.
 
-    Every input gets a key: the value code of each player (plus the row number when non-players
-    keep the row's values). Equal keys <=> equal inputs, so each key is predicted once: background
-    rows and explained rows keep their own slots, and inputs coinciding with them reuse those slots.
+    The inputs are the B background rows, the R rows, then the triples (row i, coalition c, background
+    row b) in that order, triple t = (i S + c) B + b taking the row's value code for the players in
+    masks[i, c] and the background row's otherwise (plus the row number when non-players keep the row's
+    values). Equal inputs are predicted once: background rows and explained rows keep their own slots,
+    and inputs coinciding with them reuse those slots.
     """
     b, r = bg_codes.shape[0], row_codes.shape[0]
-    radix = np.maximum(bg_codes.max(axis=0, initial=0), row_codes.max(axis=0, initial=0)).astype(np.int64) + 1
-    tokens = np.concatenate([bg_codes, row_codes, np.where(triple_masks, row_codes[row_of], bg_codes[bg_of])])
-    rows = np.concatenate([np.full(b, -1), np.arange(r), row_of])
-    row_part = (np.full(rows.shape[0], -1) if row_free else rows) + 1
-    bits = float(np.log2(radix).sum()) + float(np.log2(r + 2))
-    if bits <= 62:
-        all_keys = row_part.astype(np.int64)
-        for j in range(tokens.shape[1]):
-            all_keys = all_keys * radix[j] + tokens[:, j]
-        _, first, inverse = np.unique(all_keys, return_index=True, return_inverse=True)
-    else:
-        first, inverse = _hashed_unique(np.concatenate([row_part[:, None], tokens], axis=1))
-    inverse = inverse.ravel()
+    first, inverse = _input_groups(row_free, bg_codes, row_codes, masks)
     # the slot of a key is where it first occurs: background rows first, then rows, then new inputs
-    slot_of_first = np.empty(tokens.shape[0], dtype=np.intp)
+    slot_of_first = np.empty(inverse.shape[0], dtype=np.intp)
     slot_of_first[: b + r] = np.arange(b + r)
     own = np.sort(first[first >= b + r])  # keys first seen among the triples
     slot_of_first[own] = b + r + np.arange(own.size)
@@ -614,22 +602,59 @@ def _distinct_inputs(
     return slots[b + r :], slots[b : b + r], own - (b + r)
 
 
-def _hashed_unique(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """np.unique's (first index, inverse) of the rows of an (n, C) int64 table, through one 64-bit hash per row
-    (a polynomial over the columns, wrapping, then mixed); the rows of each hash group are checked equal to
-    the group's first row (a collision falls back to the rows' bytes), so the grouping is exact."""
-    table = np.ascontiguousarray(table, dtype=np.int64)
-    columns = table.view(np.uint64)
-    h = columns[:, 0].copy()
-    for j in range(1, table.shape[1]):
-        h *= np.uint64(0x9E3779B97F4A7C15)
-        h += columns[:, j]
-    _, first, inverse = np.unique(_mix(h), return_index=True, return_inverse=True)
-    inverse = inverse.ravel()
-    if np.array_equal(table[first[inverse]], table):
-        return first, inverse
-    keys = table.view(np.dtype((np.void, table.shape[1] * 8))).ravel()
+def _input_tokens(
+    positions: np.ndarray, row_free: bool, bg_codes: np.ndarray, row_codes: np.ndarray, masks: np.ndarray
+) -> np.ndarray:
+    """(n, 1 + P) int64 table of the inputs at ``positions`` (see ``_distinct_inputs``): row part, value codes."""
+    b, r = bg_codes.shape[0], row_codes.shape[0]
+    s = masks.shape[1]
+    t = np.maximum(positions - (b + r), 0)
+    row = np.where(positions < b, -1, np.where(positions < b + r, positions - b, t // (s * b)))
+    bg = np.where(positions < b, positions, t % b)
+    take = np.zeros((positions.shape[0], masks.shape[2]), dtype=bool)
+    is_row = (positions >= b) & (positions < b + r)
+    take[is_row] = True
+    tri = positions >= b + r
+    take[tri] = masks[row[tri], (t[tri] // b) % s]
+    codes = np.where(take, row_codes[np.maximum(row, 0)], bg_codes[bg])
+    row_part = np.zeros_like(row) if row_free else row + 1
+    return np.concatenate([row_part[:, None], codes], axis=1).astype(np.int64)
+
+
+def _input_groups(
+    row_free: bool, bg_codes: np.ndarray, row_codes: np.ndarray, masks: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique's (first index, inverse) over the inputs of ``_distinct_inputs``, without writing them out.
+
+    Each value code gets a 64-bit hash per player; an input's hash is the wrapping sum of its players'
+    hashes (the background row's sum, plus masks[i, c] . (row hashes - background hashes)), plus a hash
+    of the row number when non-players keep the row's values. Every input grouped with an earlier one is
+    then checked equal to it code by code; if a hash collision joined different inputs, the grouping is
+    made again from the inputs' codes.
+    """
+    r, p = row_codes.shape
+    salt = np.arange(1, p + 1, dtype=np.uint64) * np.uint64(0xD1B54A32D192ED03)
+    h_bg = _mix(bg_codes.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) + salt)  # (B, P)
+    h_row = _mix(row_codes.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) + salt)  # (R, P)
+    row_term = np.zeros(r, dtype=np.uint64) if row_free else _mix(np.arange(1, r + 1, dtype=np.uint64))
+    bg_sum = h_bg.sum(axis=1, dtype=np.uint64)
+    gain = np.einsum("icj,ij->ic", masks, h_row, dtype=np.uint64, casting="unsafe")  # (R, S)
+    loss = np.einsum("icj,bj->icb", masks, h_bg, dtype=np.uint64, casting="unsafe")  # (R, S, B)
+    triples = bg_sum[None, None, :] + (gain + row_term[:, None])[:, :, None] - loss
+    keys = np.concatenate([bg_sum, h_row.sum(axis=1, dtype=np.uint64) + row_term, triples.ravel()])
     _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    inverse = inverse.ravel()
+    representative = first[inverse]
+    joined = np.flatnonzero(representative != np.arange(keys.shape[0]))
+    if joined.size == 0 or np.array_equal(
+        _input_tokens(joined, row_free, bg_codes, row_codes, masks),
+        _input_tokens(representative[joined], row_free, bg_codes, row_codes, masks),
+    ):
+        return first, inverse
+    table = np.ascontiguousarray(_input_tokens(np.arange(keys.shape[0]), row_free, bg_codes, row_codes, masks))
+    _, first, inverse = np.unique(
+        table.view(np.dtype((np.void, table.shape[1] * 8))).ravel(), return_index=True, return_inverse=True
+    )
     return first, inverse.ravel()
 
 
