@@ -18,6 +18,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from clarion.engine import run_analysis
+from clarion.engine.local import MIN_BLOCKS_PER_WORKER
 from clarion.engine.pool import resolve_workers
 from clarion.errors import ConfigError
 from clarion.explain.kernel_shap import rows_per_call
@@ -83,7 +84,7 @@ def test_abalone_example_config_gives_the_same_values_with_two_workers(tmp_path)
         "methods": {"shap": {**shap, "seed": 42}},
     }
     step = rows_per_call(200, 1)
-    assert len(frame) > 3 * step  # more than one block, so the pool is used
+    assert len(frame) > (MIN_BLOCKS_PER_WORKER * 2 - 1) * step  # enough blocks for the pool to start
     analysis = assert_identical(run_twice(tmp_path, config, data, model))
     values = analysis["explanations"]["kernel_shap"]["label0"]["global_shap_values"]
     assert set(values) == set(features)
@@ -91,7 +92,7 @@ def test_abalone_example_config_gives_the_same_values_with_two_workers(tmp_path)
 
 @pytest.mark.slow
 def test_adult_config_with_clusters_and_chunks_gives_the_same_values_with_two_workers(tmp_path):
-    """Adult (text and numeric columns), a LogisticRegression pipeline, a k-means baseline of 5 rows from the
+    """Adult (text and numeric columns), a LogisticRegression pipeline, a k-means baseline of 10 rows from the
     row sample, 50 coalitions per row, and chunks of 2,500 rows: the first chunk is split into blocks for the
     workers, the last (500 rows, one block) is explained here."""
     frame = pd.read_csv(DATASETS / "adult" / "adult.data", header=None, names=ADULT_HEADERS).iloc[:3000]
@@ -111,11 +112,12 @@ def test_adult_config_with_clusters_and_chunks_gives_the_same_values_with_two_wo
         "label_values_or_threshold": [" >50K"],
         "facet": [{"name_or_index": "sex", "value_or_threshold": [" Female"]}],
         "methods": {
-            "shap": {"num_clusters": 5, "num_samples": 50, "save_local_shap_values": True, "seed": 3},
+            "shap": {"num_clusters": 10, "num_samples": 50, "save_local_shap_values": True, "seed": 3},
             "post_training_bias": {"methods": ["DPPL", "DI"]},
         },
     }
-    assert 2 * rows_per_call(50, 5) < 2500  # the first chunk holds more than two blocks
+    step = rows_per_call(50, 10)
+    assert 2500 >= MIN_BLOCKS_PER_WORKER * 2 * step > 500  # the first chunk starts the pool, the last is one block
     analysis = assert_identical(run_twice(tmp_path, config, data, model, chunk_rows=2500))
     assert len(pd.read_csv(tmp_path / "out-2" / "explanations_shap" / "out.csv")) == 3000
     assert "post_training_bias_metrics" in analysis

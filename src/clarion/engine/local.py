@@ -41,7 +41,7 @@ from clarion.engine.core import (
     run_shap_config,
     write_run,
 )
-from clarion.engine.core.blocks import explain_block, shap_blocks
+from clarion.engine.core.blocks import baseline_size_hint, explain_block, shap_blocks
 from clarion.engine.plan import AnalysisPlan
 from clarion.engine.pool import ModelPool, model_pool, resolve_workers
 from clarion.explain import ShapResult, concat_results
@@ -51,6 +51,7 @@ from clarion.progress import progress_bar
 from clarion.results import layout
 
 T = TypeVar("T")
+MIN_BLOCKS_PER_WORKER = 2  # blocks (model calls of up to 2^18 synthetic rows) per worker for the pool to pay
 
 
 def run_local(
@@ -76,14 +77,22 @@ def run_local(
             predictor = None
             if plan.needs_model:
                 predictor = stack.enter_context(build_predictor(plan.config, feature_names_hint(plan)))
-            return analyse(plan, LocalRunner(plan, predictor, chunk_rows, checkpoint, workers=count), folder)
+            runner = stack.enter_context(LocalRunner(plan, predictor, chunk_rows, checkpoint, workers=count))
+            return analyse(plan, runner, folder)
 
     return write_run(output_dir, plan, raw_config, compute)
 
 
 class LocalRunner:
-    """Chunks come from the local readers and are computed here, in dataset order; with ``workers`` > 1 and a
-    model in this process, each chunk's Kernel SHAP blocks are explained by a pool of worker processes."""
+    """Chunks come from the local readers and are computed here, in dataset order.
+
+    With ``workers`` > 1 and a model in this process, a chunk's Kernel SHAP blocks (``shap_blocks``) are
+    explained by a pool of worker processes holding the model. Starting it costs each worker its imports
+    and a copy of the model, so it starts only for a chunk of at least MIN_BLOCKS_PER_WORKER blocks per
+    worker: during pass one when its first chunk is one (the workers load the model while the data is
+    read), else with the first such chunk explained; once started it serves every chunk of two blocks or
+    more. Use the runner in a ``with`` block: the pool's model file is removed on exit.
+    """
 
     def __init__(
         self,
@@ -100,6 +109,14 @@ class LocalRunner:
         self.text_columns: tuple[str, ...] = ()
         self.checkpoint = checkpoint
         self.workers = workers
+        self._pool: ModelPool | None = None
+        self._stack = ExitStack()
+
+    def __enter__(self) -> LocalRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
 
     def pass_one(self, plan: AnalysisPlan, text_columns: tuple[str, ...]) -> tuple[RunSpec, PassOne]:
         self.text_columns = text_columns
@@ -110,10 +127,32 @@ class LocalRunner:
         run: RunSpec | None = None
         position = 0
         for chunk in iter_dataset(self.plan, self.chunk_rows, self.text_columns):
-            run = run or resolve_run(self.plan, list(chunk.columns))
+            if run is None:
+                run = resolve_run(self.plan, list(chunk.columns))
+                self._start_workers_early(run, chunk)
             yield run, pass_one_chunk(run, chunk, position, self.predictor, keep_outputs=True)
             position += len(chunk)
             advance(len(chunk))
+
+    def _start_workers_early(self, run: RunSpec, chunk: pd.DataFrame) -> None:
+        """Start the pool now when the first chunk alone makes more than one block to explain."""
+        shap_config = self.plan.config.methods.shap
+        if self.workers < 2 or not self.plan.shap or shap_config is None or shap_config.text_config is not None:
+            return
+        blocks = shap_blocks(chunk[run.features], baseline_size_hint(shap_config), run_shap_config(run))
+        pool = self._model_pool() if len(blocks) >= MIN_BLOCKS_PER_WORKER * self.workers else None
+        if pool is not None:
+            pool.warm()
+
+    def _model_pool(self) -> ModelPool | None:
+        """The pool (started once); None when the model cannot leave this process."""
+        if self._pool is None and self.workers > 1:
+            self._pool = model_pool(self._model(), self.workers)
+            if self._pool is None:
+                self.workers = 1
+            else:
+                self._stack.enter_context(self._pool)
+        return self._pool
 
     def explain_rows(self, run: RunSpec, result: PassOne, baseline: pd.DataFrame) -> list[ShapPart]:
         predictor = self._model()
@@ -121,21 +160,58 @@ class LocalRunner:
         outputs = np.concatenate(result.model_outputs) if result.model_outputs else None
         parts = []
         position = 0
-        with _Explainer(run, predictor, names, baseline, self.workers) as explainer:
-            with progress_bar("Explaining rows (Kernel SHAP)", total=result.rows) as advance:
-                for chunk in iter_dataset(self.plan, self.chunk_rows, self.text_columns):
-                    saved = self.checkpoint.load(position, len(chunk)) if self.checkpoint is not None else None
-                    if saved is not None:
-                        part = ShapPart(position, 0, saved, joinsource_of(run, chunk))
-                        advance(len(chunk))
-                    else:
-                        row_outputs = outputs[position : position + len(chunk)] if outputs is not None else None
-                        part = explainer.chunk(chunk, position, row_outputs, advance)
-                        if self.checkpoint is not None:
-                            self.checkpoint.save(position, part.result)
-                    parts.append(part)
-                    position += len(chunk)
+        with progress_bar("Explaining rows (Kernel SHAP)", total=result.rows) as advance:
+            for chunk in iter_dataset(self.plan, self.chunk_rows, self.text_columns):
+                saved = self.checkpoint.load(position, len(chunk)) if self.checkpoint is not None else None
+                if saved is not None:
+                    part = ShapPart(position, 0, saved, joinsource_of(run, chunk))
+                    advance(len(chunk))
+                else:
+                    row_outputs = outputs[position : position + len(chunk)] if outputs is not None else None
+                    part = self._explain_chunk(run, chunk, position, names, baseline, row_outputs, advance)
+                    if self.checkpoint is not None:
+                        self.checkpoint.save(position, part.result)
+                parts.append(part)
+                position += len(chunk)
         return parts
+
+    def _explain_chunk(
+        self,
+        run: RunSpec,
+        chunk: pd.DataFrame,
+        position: int,
+        names: Sequence[str],
+        baseline: pd.DataFrame,
+        outputs: np.ndarray | None,
+        advance: Callable[[float], None],
+    ) -> ShapPart:
+        """``explain_chunk``, or the same numbers from the pool when the chunk makes more than one block."""
+        shap_config = run_shap_config(run)
+        rows = chunk[run.features]
+        blocks = shap_blocks(rows, len(baseline), shap_config) if self.workers > 1 else []
+        worth_starting = len(blocks) >= MIN_BLOCKS_PER_WORKER * self.workers
+        pool = self._model_pool() if len(blocks) > 1 and (self._pool is not None or worth_starting) else None
+        if pool is None:
+            predict = model_predict(self._model())
+            return explain_chunk(run, chunk, position, predict, names, baseline, row_outputs=outputs, progress=advance)
+        seed = run.plan.seed
+        calls = (
+            (
+                rows.iloc[lo:hi],
+                baseline,
+                names,
+                shap_config,
+                seed,
+                position + lo,
+                None if outputs is None else outputs[lo:hi],
+            )
+            for lo, hi in blocks
+        )
+        results = []
+        for (lo, hi), block in zip(blocks, pool.map(explain_block, calls), strict=True):
+            results.append(block)
+            advance(hi - lo)
+        return ShapPart(position, 0, concat_results(results), joinsource_of(run, chunk))
 
     def all_rows(self, run: RunSpec) -> pd.DataFrame:
         chunks = list(iter_dataset(self.plan, self.chunk_rows, self.text_columns))
@@ -157,59 +233,6 @@ class LocalRunner:
     def _model(self) -> Predictor:
         assert self.predictor is not None, "the plan needs a model"
         return self.predictor
-
-
-class _Explainer:
-    """Explains chunks with ``explain_chunk``, or, with ``workers`` > 1, their blocks (``shap_blocks``) in a pool
-    of worker processes holding the model, started with the first chunk of more than one block."""
-
-    def __init__(
-        self, run: RunSpec, predictor: Predictor, names: Sequence[str], baseline: pd.DataFrame, workers: int
-    ) -> None:
-        self.run, self.predictor, self.names, self.baseline, self.workers = run, predictor, names, baseline, workers
-        self.pool: ModelPool | None = None
-        self.stack = ExitStack()
-
-    def __enter__(self) -> _Explainer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stack.close()
-
-    def chunk(
-        self, chunk: pd.DataFrame, position: int, row_outputs: np.ndarray | None, advance: Callable[[float], None]
-    ) -> ShapPart:
-        run, names, baseline, outputs = self.run, self.names, self.baseline, row_outputs
-        shap_config = run_shap_config(run)
-        rows = chunk[run.features]
-        blocks = shap_blocks(rows, baseline, shap_config) if self.workers > 1 else []
-        if self.pool is None and len(blocks) > 1:
-            self.pool = model_pool(self.predictor, self.workers)
-            if self.pool is None:
-                self.workers = 1  # the model cannot leave this process
-            else:
-                self.stack.enter_context(self.pool)
-        if self.pool is None or len(blocks) < 2:
-            predict = model_predict(self.predictor)
-            return explain_chunk(run, chunk, position, predict, names, baseline, row_outputs=outputs, progress=advance)
-        seed = run.plan.seed
-        calls = (
-            (
-                rows.iloc[lo:hi],
-                baseline,
-                names,
-                shap_config,
-                seed,
-                position + lo,
-                None if outputs is None else outputs[lo:hi],
-            )
-            for lo, hi in blocks
-        )
-        results = []
-        for (lo, hi), block in zip(blocks, self.pool.map(explain_block, calls), strict=True):
-            results.append(block)
-            advance(hi - lo)
-        return ShapPart(position, 0, concat_results(results), joinsource_of(run, chunk))
 
 
 def iter_dataset(plan: AnalysisPlan, chunk_rows: int, text_columns: tuple[str, ...] = ()) -> Iterator[pd.DataFrame]:

@@ -16,6 +16,7 @@ import pickle
 import shutil
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
@@ -55,6 +56,7 @@ class ModelPool:
     def __init__(self, path: Path, workers: int) -> None:
         self.path = path
         self.workers = workers
+        self._warming: threading.Thread | None = None
 
     def __enter__(self) -> ModelPool:
         return self
@@ -62,12 +64,35 @@ class ModelPool:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        self._wait()
         shutil.rmtree(self.path.parent, ignore_errors=True)
+
+    def warm(self) -> None:
+        """Start the workers and let each load the model, in the background (this call returns at once)."""
+        if self._warming is None:
+            self._warming = threading.Thread(target=self._load_everywhere, name="clarion-pool-warm", daemon=True)
+            self._warming.start()
 
     def map(self, task: Callable[..., T], calls: Iterable[tuple[Any, ...]]) -> Iterator[T]:
         """``task(predictor, *args)`` for every ``args`` of ``calls``, in the workers; results in order."""
-        parallel = joblib.Parallel(n_jobs=self.workers, backend="loky", return_as="generator")
-        return iter(parallel(joblib.delayed(_with_model)(str(self.path), task, args) for args in calls))
+        self._wait()
+        return iter(self._parallel()(joblib.delayed(_with_model)(str(self.path), task, args) for args in calls))
+
+    def _parallel(self) -> joblib.Parallel:
+        return joblib.Parallel(n_jobs=self.workers, backend="loky", return_as="generator")
+
+    def _load_everywhere(self) -> None:
+        try:
+            for _ in self._parallel()(
+                joblib.delayed(_with_model)(str(self.path), _loaded, ()) for _ in range(self.workers)
+            ):
+                pass
+        except Exception:  # a model that cannot load in a worker fails its first real task instead
+            return
+
+    def _wait(self) -> None:
+        if self._warming is not None:
+            self._warming.join()
 
 
 def model_pool(predictor: Predictor, workers: int) -> ModelPool | None:
@@ -97,6 +122,11 @@ def model_pool(predictor: Predictor, workers: int) -> ModelPool | None:
 def _one_process(reason: str) -> None:
     if not is_quiet():
         print(f"clarion: the model cannot be copied to worker processes ({reason}); using one process", file=sys.stderr)
+
+
+def _loaded(predictor: Predictor) -> int:
+    """A worker's first task: the model is loaded (by ``_with_model``); its process id."""
+    return os.getpid()
 
 
 def _with_model(path: str, task: Callable[..., T], args: tuple[Any, ...]) -> T:

@@ -59,9 +59,17 @@ def shap_values(
     )
 
 
-def shap_blocks(rows: pd.DataFrame, baseline: pd.DataFrame, shap_config: ShapConfig) -> list[tuple[int, int]]:
-    """Row ranges of ``rows`` that ``shap_values`` explains one by one with the numbers of one call on all."""
-    return independent_blocks(rows, len(baseline), shap_config)
+def shap_blocks(rows: pd.DataFrame, num_background: int, shap_config: ShapConfig) -> list[tuple[int, int]]:
+    """Row ranges of ``rows`` that ``shap_values`` explains one by one with the numbers of one call on all
+    (``num_background``: baseline rows)."""
+    return independent_blocks(rows, num_background, shap_config)
+
+
+def baseline_size_hint(shap_config: ShapConfig) -> int:
+    """Baseline rows as the config tells before any data is read: the rows given, ``num_clusters``, else 1."""
+    if isinstance(shap_config.baseline, list):
+        return len(shap_config.baseline)
+    return shap_config.num_clusters or 1
 
 
 def explain_block(
