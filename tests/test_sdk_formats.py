@@ -90,6 +90,8 @@ class Runtime:
         if seen.headers.get("x-amzn-sagemaker-custom-attributes") == "two-outputs":
             answers = [{"predicted_label": int(p > CUT), "probabilities": [1 - p, p]} for p in scores.tolist()]
             return 200, "".join(json.dumps(a) + "\n" for a in answers).encode()
+        if seen.headers.get("x-amzn-sagemaker-custom-attributes") == "label,score":
+            return 200, "".join(f"{int(p > 0.5)},{float(p)!r}\n" for p in scores).encode()
         if accept == "text/csv":
             return 200, "".join(f"{float(s)!r}\n" for s in scores).encode()
         if accept == "application/jsonlines":
@@ -391,6 +393,17 @@ def test_jsonlines_excluded_column_is_not_sent(workspace, frame, aws, tmp_path: 
     assert list(section["global_shap_values"]) == ["Age", "Sex", "Income"]
     local = pd.read_csv(tmp_path / "out" / "explanations_shap" / "out.csv")
     np.testing.assert_allclose(local.to_numpy(), phi, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", ["model_scores_string", "model_scores_index"])
+def test_model_scores_as_a_bare_expression(case: str, workspace, frame, aws, tmp_path: Path) -> None:
+    """run_explainability(model_scores="score" or 1) writes predictor.label: where the scores SHAP explains are
+    (a JMESPath into JSON Lines answers, a column of CSV answers "label,score")."""
+    folder, built = workspace
+    config = config_of(built, case)
+    assert config["predictor"]["label"] == ("score" if case == "model_scores_string" else 1)
+    analysis = run_analysis(config, data_uri=str(folder / "plain.csv"), output_dir=tmp_path / "out", quiet=True)
+    check_shap(analysis, tmp_path / "out", frame, FEATURES)
 
 
 def test_baseline_file_and_pass_through_keys(workspace, frame, aws, tmp_path: Path) -> None:

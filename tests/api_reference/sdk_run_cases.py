@@ -200,6 +200,25 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
             ),
         },
     ),
+    # model_scores as a bare JMESPath (the SDK writes it as predictor.label: where the scores are)
+    "model_scores_string": (
+        "run_explainability",
+        {
+            "data_config": data("plain.csv"),
+            "model_config": endpoint(content_type="text/csv", accept_type="application/jsonlines"),
+            "model_scores": "score",
+            "explainability_config": SHAP,
+        },
+    ),
+    "model_scores_index": (
+        "run_explainability",
+        {
+            "data_config": data("plain.csv"),
+            "model_config": endpoint(content_type="text/csv", accept_type="text/csv", custom_attributes="label,score"),
+            "model_scores": 1,
+            "explainability_config": SHAP,
+        },
+    ),
     # SHAP baseline in a file; the SDK's pass-through keys for the endpoint
     "baseline_file_custom_attributes": (
         "run_explainability",
