@@ -4,7 +4,7 @@
   text and types them over the whole column; Spark's partitions must end up with the same values);
 - a header row that is a permutation of the config's ``headers`` (columns mapped by name);
 - a gzip-compressed CSV;
-- a dataset folder of several part files of unequal sizes.
+- a dataset folder of several part files of unequal sizes (and one with a stray Parquet part: refused).
 
 Each run explains rows (Kernel SHAP, local values saved) and computes bias metrics; pandas on the whole file
 gives the bias numbers independently.
@@ -20,7 +20,9 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from spark_fixtures import assert_close, both_engines, metrics_of, split_bytes, start_spark
+from clarion.engine import run_analysis
+from clarion.errors import DataError
+from spark_fixtures import assert_close, both_engines, metrics_of, run_spark, split_bytes, start_spark
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 HEADERS = ["id", "f", "a", "b", "y"]
@@ -148,3 +150,18 @@ def test_a_folder_of_part_files(tmp_path, spark, table):
         frame.iloc[lo:hi].to_csv(parts / f"part-{i:05d}.csv", header=False, index=False)
     (parts / "_SUCCESS").write_text("")
     check_run(tmp_path, spark, config_for(folder), parts, frame, model, frame["f"] == 1)
+
+
+def test_a_stray_part_file_of_another_format_is_refused_as_locally(tmp_path, spark, table):
+    folder, frame, _ = table
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    frame.to_csv(parts / "part-00000.csv", header=False, index=False)
+    frame.to_parquet(parts / "part-00001.parquet")
+    config = config_for(folder, methods={"pre_training_bias": {"methods": ["CI"]}})
+    message = r"part-00001.parquet: a application/x-parquet file in a text/csv dataset; remove it"
+    with pytest.raises(DataError, match=message):
+        run_analysis(config, data_uri=str(parts), output_dir=tmp_path / "local", quiet=True)
+    with pytest.raises(DataError, match=message):
+        run_spark(config, parts, tmp_path / "spark", spark)
+    assert not (tmp_path / "spark" / "analysis.json").exists()

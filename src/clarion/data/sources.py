@@ -63,11 +63,12 @@ def list_files(uri: str, dataset_type: str | None = None) -> list[DataFile]:
     files = [DataFile(uri=_unstrip(fs, protocol, p), name=_unstrip(fs, protocol, p)) for p in paths]
     if dataset_type is not None:
         for data_file in files:
-            _check_extension(data_file, dataset_type)
+            check_extension(data_file, dataset_type)
     return files
 
 
-def _check_extension(data_file: DataFile, dataset_type: str) -> None:
+def check_extension(data_file: DataFile, dataset_type: str) -> None:
+    """A DataError when the file's extension (after any compression suffix) says it is of another dataset type."""
     name = data_file.name.rsplit("/", 1)[-1].lower()
     if infer_compression(name) is not None:
         name = name.rsplit(".", 1)[0]

@@ -40,6 +40,7 @@ from clarion.data.csv_reader import csv_layout, parse_csv_block
 from clarion.data.json_reader import json_columns, records_to_frame
 from clarion.data.options import TEXT_COLUMNS_ATTR, ReadOptions
 from clarion.data.parquet_reader import parquet_names
+from clarion.data.sources import DataFile, check_extension
 from clarion.engine.core import read_options
 from clarion.engine.plan import AnalysisPlan
 from clarion.engine.spark_session import WholeFilesNeeded, executor_errors, run_job
@@ -97,6 +98,8 @@ def open_split_scan(spark: SparkSession, plan: AnalysisPlan, chunk_rows: int) ->
         raise DataError(f"{plan.data_uri}: cannot read dataset: {first}") from None
     if not files:
         raise DataError(f"{plan.data_uri}: the dataset directory holds no data files")
+    for file in files:  # a stray part file of another format is refused, as the local reader refuses it
+        check_extension(DataFile(uri=file, name=file), c.dataset_type)
     frame = frame.select(
         "*",
         F.col("_metadata.file_path").alias(FILE_COLUMN),
