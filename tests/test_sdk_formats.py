@@ -302,7 +302,7 @@ from smclarify.bias import report
 job = json.loads(sys.argv[1])
 df = pd.read_csv(job["path"], header=None, names=job["columns"])
 label = report.LabelColumn("Target", df["Target"], job["label"])
-out = report.bias_report(df, report.FacetColumn("Age", job["facet"]), label, report.StageType.PRE_TRAINING,
+out = report.bias_report(df, report.FacetColumn(job["facet_name"], job["facet"]), label, report.StageType.PRE_TRAINING,
                          metrics=job["metrics"])
 print(json.dumps(out))
 """
@@ -321,7 +321,7 @@ def test_numeric_label_and_facet_thresholds(workspace, frame, tmp_path: Path) ->
     assert got["CI"] == pytest.approx((int((~d).sum()) - int(d.sum())) / len(frame), abs=1e-12)
     job = {
         "path": str(folder / "plain.csv"), "columns": [*FEATURES, "Target"], "label": [0.5], "facet": [40],
-        "metrics": ["CI", "DPL", "KL"],
+        "facet_name": "Age", "metrics": ["CI", "DPL", "KL"],
     }  # fmt: skip
     (theirs,) = run_smclarify(SMCLARIFY_PRE, job)
     assert_same_values(entry, theirs)
@@ -404,6 +404,36 @@ def test_model_scores_as_a_bare_expression(case: str, workspace, frame, aws, tmp
     assert config["predictor"]["label"] == ("score" if case == "model_scores_string" else 1)
     analysis = run_analysis(config, data_uri=str(folder / "plain.csv"), output_dir=tmp_path / "out", quiet=True)
     check_shap(analysis, tmp_path / "out", frame, FEATURES)
+
+
+def test_jsonlines_segments(workspace, frame, tmp_path: Path) -> None:
+    """Each segment's metrics are smclarify's on the segment's rows (which types the columns on those rows). Where
+    the label's reading on those rows leaves no positive row, clarion reports an error instead of smclarify's 0.0
+    (a deliberate difference: 0.0 would read as "no bias")."""
+    folder, built = workspace
+    config = config_of(built, "jsonlines_segments")
+    analysis = run_analysis(config, data_uri=str(folder / "data.jsonl"), output_dir=tmp_path / "out", quiet=True)
+    (described,) = analysis["pre_training_bias_metrics"]["segment_metrics"]
+    young = (frame["Age"] > 0) & (frame["Age"] <= 40)
+    parts = {"(0, 40]": frame[young], "__default__": frame[~young]}
+    assert [e["segment"] for e in described["segments"]] == list(parts)
+    for entry in described["segments"]:
+        part = parts[entry["segment"]]
+        assert entry["rows"] == len(part)
+        path = tmp_path / "segment.csv"
+        part.to_csv(path, header=False, index=False)
+        job = {
+            "path": str(path), "columns": [*FEATURES, "Target"], "label": [1], "facet": [0], "facet_name": "Sex",
+            "metrics": ["CI", "DPL"],
+        }  # fmt: skip
+        (theirs,) = run_smclarify(SMCLARIFY_PRE, job)
+        (ours,) = entry["facets"]["Sex"]
+        assert ours["value_or_threshold"] == theirs["value_or_threshold"]
+        for mine, reference in zip(ours["metrics"], theirs["metrics"], strict=True):
+            if "error" in mine:
+                assert "match no row of label column 'Target'" in mine["error"] and reference["value"] == 0.0
+            else:
+                assert_same_values(mine, reference, f"{entry['segment']} {mine['name']}")
 
 
 def test_baseline_file_and_pass_through_keys(workspace, frame, aws, tmp_path: Path) -> None:

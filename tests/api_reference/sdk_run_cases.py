@@ -219,6 +219,21 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
             "explainability_config": SHAP,
         },
     ),
+    # bias metrics per segment of a JSON Lines dataset
+    "jsonlines_segments": (
+        "run_pre_training_bias",
+        {
+            "data_config": data(
+                "data.jsonl",
+                dataset_type="application/jsonlines",
+                features="features",
+                label="label",
+                segmentation_config=[obj("SegmentationConfig", name_or_index="Age", segments=[["(0, 40]"]])],
+            ),
+            "data_bias_config": BIAS,
+            "methods": ["CI", "DPL"],
+        },
+    ),
     # SHAP baseline in a file; the SDK's pass-through keys for the endpoint
     "baseline_file_custom_attributes": (
         "run_explainability",
