@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import s3fs
 
 from clarion.config.methods import AsymmetricShapleyValue
 from clarion.config.model import TimeSeriesDataConfig
@@ -273,3 +274,15 @@ def test_model_callable_json_lines_and_one_record_answers_unwrapped(tmp_path: Pa
     with pytest.raises(ConfigError, match="content_template: expected a string with \\$features or \\$record"):
         ForecastModel(lambda b: b, single.model_copy(update={"content_type": "application/jsonlines",
                                                               "content_template": "$records"}), DATA)  # fmt: skip
+
+
+def test_baseline_file_on_s3(s3_bucket) -> None:
+    """A baseline URI on S3 (a moto server on 127.0.0.1) is read as the JSON object of the dict form."""
+    fs = s3fs.S3FileSystem(client_kwargs={"endpoint_url": s3_bucket.endpoint})
+    spec = {"target_time_series": "mean", "static_covariates": {"a": [7], "b": [8]}}
+    fs.pipe(f"{s3_bucket.name}/ts/baseline.json", json.dumps(spec).encode())
+    settings = AsymmetricShapleyValue(baseline=f"s3://{s3_bucket.name}/ts/baseline.json")
+    baseline = load_baseline(settings, DATA)
+    item = read_time_series(DOC, DATA, "data.json")[0]
+    np.testing.assert_allclose(item_baseline(item, baseline), [[4.5] * 4, [0.0] * 4])
+    assert static_baseline(item, baseline) == (7,)
