@@ -14,6 +14,7 @@ import io
 import json
 from pathlib import Path
 
+import boto3
 import numpy as np
 import pandas as pd
 import pytest
@@ -468,8 +469,6 @@ def test_npy_requests(workspace, frame, aws, tmp_path: Path) -> None:
 
 
 def test_shadow_endpoint_from_model_name_with_prefix(workspace, frame, aws, moto_endpoint, monkeypatch, tmp_path):
-    import boto3
-
     folder, built = workspace
     config = config_of(built, "shadow_prefix")
     monkeypatch.setenv("AWS_ENDPOINT_URL_SAGEMAKER", moto_endpoint)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import boto3
 import numpy as np
 import pytest
 
@@ -196,8 +197,6 @@ def test_baseline_given_as_a_file(configs, tmp_path: Path, monkeypatch) -> None:
 
 def test_model_name_runs_on_a_shadow_endpoint(configs, moto_endpoint, tmp_path: Path, monkeypatch) -> None:
     """The SDK's ModelConfig(model_name=...): an endpoint made for the run (moto), called, then deleted."""
-    import boto3
-
     folder, built = configs
     config = built["model_name_shadow"]["config"]
     aws_chain(monkeypatch, tmp_path)
