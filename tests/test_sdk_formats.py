@@ -437,6 +437,15 @@ def test_jsonlines_segments(workspace, frame, tmp_path: Path) -> None:
                 assert_same_values(mine, reference, f"{entry['segment']} {mine['name']}")
 
 
+def test_csv_requests_ignore_a_content_template(workspace, frame, aws, tmp_path: Path) -> None:
+    folder, built = workspace
+    config = config_of(built, "csv_ignores_template")
+    assert config["predictor"]["content_template"] == {"payload": "$features"}
+    analysis = run_analysis(config, data_uri=str(folder / "plain.csv"), output_dir=tmp_path / "out", quiet=True)
+    check_shap(analysis, tmp_path / "out", frame, FEATURES)
+    assert aws.posts()[0].headers["content-type"] == "text/csv"
+
+
 def test_baseline_file_and_pass_through_keys(workspace, frame, aws, tmp_path: Path) -> None:
     folder, built = workspace
     config = config_of(built, "baseline_file_custom_attributes")

@@ -234,6 +234,15 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
             "methods": ["CI", "DPL"],
         },
     ),
+    # a content_template the SDK lets through for a CSV model (a dict, as its schema allows): CSV requests ignore it
+    "csv_ignores_template": (
+        "run_explainability",
+        {
+            "data_config": data("plain.csv"),
+            "model_config": endpoint(content_template={"payload": "$features"}),
+            "explainability_config": SHAP,
+        },
+    ),
     # SHAP baseline in a file; the SDK's pass-through keys for the endpoint
     "baseline_file_custom_attributes": (
         "run_explainability",

@@ -8,7 +8,8 @@ endpoint) and ``model_name`` (a shadow SageMaker endpoint for the run), through 
 Content type: ``predictor.content_type``, else the dataset type when it is CSV / JSON Lines / JSON, else
 text/csv. Accept type: ``predictor.accept_type``, else the content type (Clarify's defaults; application/json for
 application/x-npy requests, which have no text answer form of their own). A JSON Lines
-request without ``content_template`` uses ``{"features":$features}``.
+request without ``content_template`` uses ``{"features":$features}``. Templates shape JSON and JSON Lines requests
+only: CSV and application/x-npy requests ignore them (a template the SDK lets through there changes nothing).
 """
 
 from __future__ import annotations
@@ -162,9 +163,11 @@ def _codecs(config: AnalysisConfig, p: PredictorConfig, *, shadow: bool) -> tupl
             f"predictor.content_type: {content_type} is for images; tabular rows are sent as {TABULAR_TYPES}"
         )
     accept_type = p.accept_type or (content_type if content_type != NPY else "application/json")
-    if isinstance(p.content_template, dict):
-        raise NotSupportedError("predictor.content_template: a dict template (time series) is not supported yet")
-    template = p.content_template
+    template = p.content_template if content_type in ("application/jsonlines", "application/json") else None
+    if isinstance(template, dict):  # the schema allows it; what Clarify makes of it is not documented
+        raise NotSupportedError(
+            f"predictor.content_template: a dict template is not supported for {content_type} requests; give a string"
+        )
     if content_type == "application/jsonlines" and template is None:
         template = '{"features":$features}'
     if content_type == "application/json":
