@@ -1,7 +1,8 @@
 import pytest
 
 from clarion.config import load_config
-from clarion.errors import ConfigError
+from clarion.engine.plan import make_plan
+from clarion.errors import ConfigError, NotSupportedError
 from clarion.predictors import HttpPredictor, ResponseCodec, build_predictor
 
 
@@ -80,3 +81,20 @@ def test_optional_labels_all_or_none():
     assert binary.labels is None and binary.scores.tolist() == [[0.6], [0.0]]
     multi = codec.decode(b'{"predicted_label": "b", "probabilities": [0.2, 0.8]}\n', 1)
     assert list(multi.labels) == ["b"] and multi.scores.tolist() == [[0.2, 0.8]]
+
+
+def test_dict_content_templates_are_refused_before_the_run_only_for_json_requests():
+    """The SDK's schema allows a dict content_template; CSV requests ignore templates, JSON requests refuse it."""
+    predictor = {"endpoint_url": "http://x", "content_template": {"payload": "$features"}}
+    csv = load_config({"dataset_type": "text/csv", "methods": {"shap": {}}, "predictor": predictor})
+    assert make_plan(csv, "data.csv").shap
+    build_predictor(csv, ["a", "b"])
+    lines = load_config(
+        {
+            "dataset_type": "text/csv",
+            "methods": {"shap": {}},
+            "predictor": predictor | {"content_type": "application/json"},
+        }
+    )
+    with pytest.raises(NotSupportedError, match="dict template is not supported for application/json requests"):
+        make_plan(lines, "data.csv")

@@ -87,6 +87,7 @@ def _check_bias_keys(config: AnalysisConfig) -> None:
 
 def _refuse_unsupported(config: AnalysisConfig) -> None:
     _check_time_series(config)
+    _check_dict_template(config)
     shap = config.methods.shap
     if config.dataset_type == "application/x-image":
         if shap is None or shap.image_config is None:
@@ -112,6 +113,19 @@ def _check_time_series(config: AnalysisConfig) -> None:
     others = [k for k in ("pre_training_bias", "post_training_bias", "shap", "pdp") if getattr(m, k) is not None]
     if others:
         raise NotSupportedError(f"methods.{others[0]}: not available with time series (as in Clarify)")
+
+
+def _check_dict_template(config: AnalysisConfig) -> None:
+    """A dict content_template (the SDK's schema allows one) has no documented meaning for JSON requests."""
+    p = config.predictor
+    if p is None or not isinstance(p.content_template, dict):
+        return
+    json_types = ("application/json", "application/jsonlines")
+    request = p.content_type or (config.dataset_type if config.dataset_type in json_types else "text/csv")
+    if request in json_types or config.time_series_data_config is not None:
+        raise NotSupportedError(
+            f"predictor.content_template: a dict template is not supported for {request} requests; give a string"
+        )
 
 
 def describe_methods(config: AnalysisConfig) -> str:
