@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 
 import pandas as pd
@@ -97,6 +98,33 @@ def test_bad_row_line_in_a_later_chunk(tmp_path):
     path.write_text(csv_text(ROWS * 2) + "1,2,3,4,5\n")
     with pytest.raises(DataError, match=r"data.csv:11: Expected 4 fields in line 11, saw 5"):
         read_all(path, dataset_type="text/csv", headers=HEADERS, chunk_rows=3)
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+@pytest.mark.parametrize("usecols", [None, ("age", "label")])
+def test_bad_row_line_many_blocks_into_a_file_with_bom_header_and_quoted_line_breaks(tmp_path, compressed, usecols):
+    """An error in a late byte block (the file is many blocks long) names the line an editor shows."""
+    lines = [",".join(HEADERS)]
+    for i in range(60_000):
+        lines.append(f'{i % 90},"two\nlines",{i % 7}.5,{i % 2}' if i % 1000 == 0 else f"{i % 90},F,{i % 7}.5,{i % 2}")
+    bad_index = 50_000
+    lines[bad_index] = "1,F,2.5,0,EXTRA"
+    text = "\ufeff" + "\n".join(lines) + "\n"
+    expected_line = 1 + "\n".join(lines[:bad_index]).count("\n") + 1  # every line break before the bad row
+    assert expected_line == bad_index + 1 + sum(1 for i in range(bad_index - 1) if i % 1000 == 0)
+    path = tmp_path / ("data.csv.gz" if compressed else "data.csv")
+    data = text.encode("utf-8")
+    path.write_bytes(gzip.compress(data) if compressed else data)
+    options = {"dataset_type": "text/csv", "headers": HEADERS, "chunk_rows": 1000, "usecols": usecols}
+    with pytest.raises(
+        DataError, match=rf"{path.name}:{expected_line}: Expected 4 fields in line {expected_line}, saw 5"
+    ):
+        read_all(path, **options)
+    lines[bad_index] = "1,F,2.5,0"
+    path.write_bytes(
+        gzip.compress(("\n".join(lines) + "\n").encode()) if compressed else ("\n".join(lines) + "\n").encode()
+    )
+    assert len(read_all(path, **options)) == 60_000
 
 
 def test_bad_csv_row_line_counts_the_header_row(tmp_path):

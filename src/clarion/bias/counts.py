@@ -131,8 +131,26 @@ def _count_tuples(code_arrays: list[np.ndarray], sizes: list[int]) -> tuple[np.n
 
 
 def _first_rows(codes: np.ndarray, row_offset: int) -> dict[int, int]:
-    uniq, index = np.unique(codes, return_index=True)
-    return {int(c): int(i) + row_offset for c, i in zip(uniq, index, strict=True)}
+    """Code -> position of its first row.
+
+    ``pd.factorize`` numbers values in order of first appearance (0 is null here), so a value's first row is
+    where the running maximum of the non-null codes grows; when the codes are not in that order, a sort finds
+    the first rows instead.
+    """
+    if len(codes) == 0:
+        return {}
+    present = np.where(codes > 0, codes, 0)
+    running = np.maximum.accumulate(present)
+    rises = np.flatnonzero(np.diff(running, prepend=0) > 0)
+    if not np.array_equal(present[rises], np.arange(1, len(rises) + 1)):
+        uniq, index = np.unique(codes, return_index=True)
+        return {int(c): int(i) + row_offset for c, i in zip(uniq, index, strict=True)}
+    first: dict[int, int] = {}
+    nulls = np.flatnonzero(codes == 0)
+    if len(nulls):
+        first[0] = int(nulls[0]) + row_offset
+    first.update((c, i + row_offset) for c, i in zip(present[rises].tolist(), rises.tolist(), strict=True))
+    return first
 
 
 @dataclass(frozen=True)

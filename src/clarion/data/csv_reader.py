@@ -30,9 +30,10 @@ from clarion.data.sources import DataFile, open_binary, open_text
 from clarion.errors import DataError
 
 BOM = b"\xef\xbb\xbf"
-NEWLINE, QUOTE, COMMA = ord("\n"), ord('"'), ord(",")
 MIN_BLOCK_BYTES = 1 << 16  # smallest byte block parsed at once (pandas' per-call cost dominates below)
 PARQUET_MAGIC = b"PAR1"
+QUOTE, COMMA = ord('"'), ord(",")
+COUNT_STEP = 1 << 18  # bytes compared at once when counting a byte (stays in the CPU cache)
 
 
 @dataclass(frozen=True)
@@ -99,14 +100,31 @@ def _csv_frames(
 ) -> Iterator[pd.DataFrame]:
     try:
         with open_binary(data_file) as handle:
-            for first_line, block in _record_blocks(handle, chunk_rows, skip_first_record=layout.has_header_row):
-                yield parse_csv_block(
-                    block, layout.names, data_file.name, first_line, usecols, text_columns=text_columns
-                )
+            for offset, block in _record_blocks(handle, chunk_rows, skip_first_record=layout.has_header_row):
+                try:
+                    frame = parse_csv_block(block, layout.names, data_file.name, 0, usecols, text_columns=text_columns)
+                except DataError:  # parse again, with the block's first line counted, for the message
+                    line = _line_at(data_file, offset)
+                    parse_csv_block(block, layout.names, data_file.name, line, usecols, text_columns=text_columns)
+                    raise
+                yield frame
     except UnicodeDecodeError as exc:
         raise DataError(f"{data_file.name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except (OSError, EOFError) as exc:
         raise DataError(f"{data_file.name}: cannot read CSV: {exc}") from None
+
+
+def _line_at(data_file: DataFile, offset: int) -> int:
+    """The file line (1-based) holding byte ``offset`` of the decompressed file."""
+    lines = 1
+    with open_binary(data_file) as handle:
+        while offset > 0:
+            piece = handle.read(min(offset, 1 << 24))
+            if not piece:
+                break
+            lines += piece.count(b"\n")
+            offset -= len(piece)
+    return lines
 
 
 def _exact_chunks(frames: Iterable[pd.DataFrame], size: int) -> Iterator[pd.DataFrame]:
@@ -129,20 +147,22 @@ def _exact_chunks(frames: Iterable[pd.DataFrame], size: int) -> Iterator[pd.Data
 
 
 def _record_blocks(handle: Any, chunk_rows: int, *, skip_first_record: bool) -> Iterator[tuple[int, bytes]]:
-    """Byte blocks of whole CSV records, about ``chunk_rows`` records each, with their first file line.
+    """Byte blocks of whole CSV records, about ``chunk_rows`` records each, with their first byte's offset.
 
     A block ends at a newline outside double quotes (RFC 4180 quoting: a record continues over line
     breaks while its quotes are unbalanced), so records never straddle blocks. Block sizes come from
-    the average line length of the first megabyte. A leading UTF-8 byte-order mark is dropped.
+    the average line length of the first megabyte. A leading UTF-8 byte-order mark is dropped. Offsets
+    count the bytes of the decompressed file (the mark included); ``_line_at`` turns one into a line.
     """
     head = handle.read(max(MIN_BLOCK_BYTES, 1 << 10) * 16)
+    offset = 0
     if head.startswith(BOM):
         head = head[len(BOM) :]
+        offset = len(BOM)
     if not head:
         return
     block_bytes = max(MIN_BLOCK_BYTES, int(len(head) / max(head.count(b"\n"), 1) * chunk_rows))
     buffer = head
-    line = 1
     if skip_first_record:
         end = _first_record_end(buffer)
         while end < 0:
@@ -151,53 +171,74 @@ def _record_blocks(handle: Any, chunk_rows: int, *, skip_first_record: bool) -> 
                 return
             buffer += more
             end = _first_record_end(buffer)
-        line += count_byte(buffer, NEWLINE, 0, end)
+        offset += end
         buffer = buffer[end:]
+    pending, quotes = buffer, _quotes_before(buffer, len(buffer))  # start of the next block, its quote count
     while True:
-        if len(buffer) < block_bytes:
-            more = handle.read(block_bytes - len(buffer))
-            buffer += more
-        else:
-            more = b"x"
-        if not more:
-            if buffer.strip():
-                yield line, buffer
-            return
-        end = _last_record_end(buffer)
-        if end <= 0:  # one record longer than the block: read on
-            more = handle.read(block_bytes)
+        more = b""
+        if len(pending) < block_bytes:
+            more = handle.read(block_bytes - len(pending))
             if not more:
-                yield line, buffer
+                if not _blank(pending):
+                    yield offset, pending
                 return
-            buffer += more
-            continue
-        block, buffer = buffer[:end], buffer[end:]
-        if block.strip():
-            yield line, block
-        line += count_byte(block, NEWLINE)
+        end = _last_record_end(more, quotes)
+        if end >= 0:  # the block ends in the new bytes: copy once
+            block = b"".join((pending, memoryview(more)[:end])) if pending else more[:end]
+            pending = more[end:]
+        else:
+            end = _last_record_end(pending)
+            if end <= 0:  # one record longer than the block: read on
+                extra = handle.read(block_bytes)
+                if not extra:
+                    yield offset, pending + more
+                    return
+                pending = b"".join((pending, more, extra))
+                quotes = _quotes_before(pending, len(pending))
+                continue
+            block, pending = pending[:end], pending[end:] + more
+        quotes = _quotes_before(pending, len(pending))
+        if not _blank(block):
+            yield offset, block
+        offset += len(block)
+
+
+def _blank(block: bytes) -> bool:
+    """Whether ``block`` holds only ASCII white space (what ``bytes.strip`` removes), without copying it."""
+    return not block or block.isspace()
 
 
 def count_byte(buffer: bytes, byte: int, start: int = 0, end: int | None = None) -> int:
-    """How many times ``byte`` occurs in ``buffer[start:end]`` (vectorised; bytes.count is byte by byte)."""
+    """How many times ``byte`` occurs in ``buffer[start:end]``.
+
+    numpy compares and counts in cache-sized steps (bytes.count goes byte by byte, several times slower).
+    """
     view = np.frombuffer(buffer, dtype=np.uint8)[start:end]
-    return int(np.count_nonzero(view == byte))
+    return sum(int(np.count_nonzero(view[i : i + COUNT_STEP] == byte)) for i in range(0, len(view), COUNT_STEP))
+
+
+def _quotes_before(buffer: bytes, end: int) -> int:
+    """How many double quotes ``buffer[:end]`` holds (one memchr scan when there are none)."""
+    if buffer.find(b'"', 0, end) < 0:
+        return 0
+    return count_byte(buffer, QUOTE, 0, end)
 
 
 def _first_record_end(buffer: bytes) -> int:
     """Index just after the first newline outside quotes, or -1."""
     pos = buffer.find(b"\n")
     while pos >= 0:
-        if count_byte(buffer, QUOTE, 0, pos) % 2 == 0:
+        if _quotes_before(buffer, pos) % 2 == 0:
             return pos + 1
         pos = buffer.find(b"\n", pos + 1)
     return -1
 
 
-def _last_record_end(buffer: bytes) -> int:
-    """Index just after the last newline outside quotes, or -1."""
+def _last_record_end(buffer: bytes, quotes_before: int = 0) -> int:
+    """Index just after the last newline outside quotes, or -1; ``quotes_before`` quotes precede ``buffer``."""
     pos = buffer.rfind(b"\n")
     while pos >= 0:
-        if count_byte(buffer, QUOTE, 0, pos) % 2 == 0:
+        if (quotes_before + _quotes_before(buffer, pos)) % 2 == 0:
             return pos + 1
         pos = buffer.rfind(b"\n", 0, pos)
     return -1
