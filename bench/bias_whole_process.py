@@ -1,6 +1,7 @@
 """Whole-process bias runs side by side: clarion's CLI, a smclarify script and a floor, each a fresh process.
 
     .venv/bin/python bench/bias_whole_process.py [--cases pre-1m post-ft-1m ...] [--repeats 3] [--peer-repeats 3]
+        [--before-src DIR]
 
 Cases (issue 17's table), on UCI Adult resampled with replacement (seeded):
 
@@ -16,14 +17,20 @@ Cases (issue 17's table), on UCI Adult resampled with replacement (seeded):
 
 clarion runs as ``python -m clarion.cli run config.json -o OUT -q`` (start-up, read, predict, metrics,
 analysis.json). The three sides alternate, ``--repeats`` times (``--peer-repeats`` for smclarify, which
-takes minutes at 1M rows with FT); the script prints min and median wall seconds and the ratios of the
-minima. Every metric of clarion's first run is compared with smclarify's (largest |difference| printed).
+takes minutes at 1M rows with FT; 0 leaves it out); the script prints min and median wall seconds, the ratios
+of the minima and the load average. Every metric of clarion's first run is compared with smclarify's (largest
+|difference| printed). CPU seconds (user + system, threads included) are printed beside wall seconds: on
+a shared machine they move far less with the load. ``--before-src DIR`` adds a side "clarion before": the
+same CLI with ``PYTHONPATH=DIR`` (an exported older ``src``), in the same alternation, so before and after
+see the same load.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -39,6 +46,7 @@ from memory_10m import make_data
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "bench" / ".data"
+CPU_SECONDS: list[float] = []  # CPU seconds of each timed process, in order
 POST_METRICS = ["AD", "CDDPL", "DAR", "DCA", "DCR", "DI", "DPPL", "DRR", "FT", "GE", "RD", "SD", "TE"]
 
 SMCLARIFY = r"""
@@ -169,21 +177,26 @@ def clarion_config(job: dict) -> dict:
     return config
 
 
-def timed(command: list[str]) -> tuple[float, str]:
+def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, str]:
+    """Wall seconds and stdout of one process; its CPU seconds (user + system) are added to ``CPU_SECONDS``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True)
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise RuntimeError(f"{command[:4]} failed:\n{done.stderr[-3000:]}")
+    CPU_SECONDS.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     return seconds, done.stdout
 
 
-def run_case(name: str, repeats: int, peer_repeats: int) -> dict[str, list[float]]:
+def run_case(name: str, repeats: int, peer_repeats: int, before_src: str | None = None) -> dict[str, list[float]]:
     job = CASES[name]()
     payload = json.dumps(job)
-    smclarify = [str(ensure_smclarify()), "-c", SMCLARIFY, payload]
+    smclarify = [str(ensure_smclarify()), "-c", SMCLARIFY, payload] if peer_repeats > 0 else []
     floor = [sys.executable, "-c", FLOOR, payload]
-    times: dict[str, list[float]] = {"clarion": [], "smclarify": [], "floor": []}
+    times: dict[str, list[float]] = {"clarion": [], "clarion before": [], "smclarify": [], "floor": []}
+    cpu: dict[str, list[float]] = {side: [] for side in times}
     with tempfile.TemporaryDirectory() as tmp:
         config_path = Path(tmp) / "analysis_config.json"
         config_path.write_text(json.dumps(clarion_config(job)))
@@ -194,25 +207,38 @@ def run_case(name: str, repeats: int, peer_repeats: int) -> dict[str, list[float
             if i < repeats:
                 seconds, _ = timed(clarion)
                 times["clarion"].append(seconds)
+                cpu["clarion"].append(CPU_SECONDS[-1])
                 if i == 0:
                     ours = json.loads((out / "analysis.json").read_text())[f"{job['stage']}_bias_metrics"]
                 seconds, _ = timed(floor)
                 times["floor"].append(seconds)
+                cpu["floor"].append(CPU_SECONDS[-1])
+                if before_src is not None:
+                    seconds, _ = timed(clarion, env=os.environ | {"PYTHONPATH": before_src})
+                    times["clarion before"].append(seconds)
+                    cpu["clarion before"].append(CPU_SECONDS[-1])
             if i < peer_repeats:
                 seconds, stdout = timed(smclarify)
                 times["smclarify"].append(seconds)
+                cpu["smclarify"].append(CPU_SECONDS[-1])
                 theirs = json.loads(stdout.splitlines()[-1])
-    worst = compare(theirs, ours)
     rows = sum(1 for _ in open(job["path"], "rb")) - (0 if job["names"] else 1)
-    print(f"\n== {name}: {rows:,} rows, facets sex/race/age ({sum(len(v) for v in theirs.values())} entries) ==")
-    print("max |clarion - smclarify| per metric: " + ", ".join(f"{k} {v:.2g}" for k, v in sorted(worst.items())))
+    print(f"\n== {name}: {rows:,} rows, facets sex/race/age ==  (load average {_load()})")
+    if theirs is not None:
+        worst = compare(theirs, ours)
+        print("max |clarion - smclarify| per metric: " + ", ".join(f"{k} {v:.2g}" for k, v in sorted(worst.items())))
     for side, values in times.items():
-        print(f"{side:<10} min {min(values):8.2f} s   median {statistics.median(values):8.2f} s   (n={len(values)})")
-    best = {side: min(values) for side, values in times.items()}
-    print(
-        f"smclarify / clarion: {best['smclarify'] / best['clarion']:.1f}x   "
-        f"clarion / floor: {best['clarion'] / best['floor']:.2f}x"
-    )
+        if values:
+            low, mid = min(values), statistics.median(values)
+            busy = f"cpu min {min(cpu[side]):6.2f} s median {statistics.median(cpu[side]):6.2f} s"
+            print(f"{side:<15} min {low:8.2f} s   median {mid:8.2f} s   {busy}   (n={len(values)})")
+    best = {side: min(values) for side, values in times.items() if values}
+    peer = f"smclarify / clarion: {best['smclarify'] / best['clarion']:.1f}x   " if "smclarify" in best else ""
+    before = f"   clarion before / floor: {best['clarion before'] / best['floor']:.2f}x" if before_src else ""
+    print(f"{peer}clarion / floor: {best['clarion'] / best['floor']:.2f}x{before}   (wall, minima)")
+    busy = {side: min(values) for side, values in cpu.items() if values}
+    before = f"   clarion before / floor: {busy['clarion before'] / busy['floor']:.2f}x" if before_src else ""
+    print(f"CPU seconds: clarion / floor: {busy['clarion'] / busy['floor']:.2f}x{before}   (minima)")
     return times
 
 
@@ -222,16 +248,19 @@ def main() -> None:
         "--cases", nargs="+", choices=sorted(CASES), default=["pre-1m", "post-ft-1m", "post-1m", "post-32k"]
     )
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--peer-repeats", type=int, default=3)
+    parser.add_argument("--peer-repeats", type=int, default=3, help="0: clarion and the floor only")
+    parser.add_argument("--before-src", help="also time clarion from this src folder (PYTHONPATH), alternating")
     args = parser.parse_args()
     print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {np.__name__} {np.__version__}, cores: {_cores()}")
     for name in args.cases:
-        run_case(name, args.repeats, args.peer_repeats)
+        run_case(name, args.repeats, args.peer_repeats, args.before_src)
+
+
+def _load() -> str:
+    return " ".join(f"{v:.1f}" for v in os.getloadavg())
 
 
 def _cores() -> int:
-    import os
-
     return os.cpu_count() or 1
 
 
