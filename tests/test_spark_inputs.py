@@ -3,7 +3,7 @@
 - an integer facet column with one ``?`` in one partition only (the core reads mixed-type columns again as
   text and types them over the whole column; Spark's partitions must end up with the same values);
 - a header row that is a permutation of the config's ``headers`` (columns mapped by name);
-- a gzip-compressed CSV;
+- a gzip-compressed CSV (with and without the ``.gz`` suffix);
 - a dataset folder of several part files of unequal sizes (and one with a stray Parquet part: refused).
 
 Each run explains rows (Kernel SHAP, local values saved) and computes bias metrics; pandas on the whole file
@@ -139,6 +139,9 @@ def test_a_gzip_csv(tmp_path, spark, table):
     with gzip.open(tmp_path / "data.csv.gz", "wt") as handle:
         frame.to_csv(handle, header=False, index=False)
     check_run(tmp_path, spark, config_for(folder), tmp_path / "data.csv.gz", frame, model, frame["f"] == 1)
+    # gzip data named without the suffix: Spark's codecs go by the suffix, the local reader by the magic bytes
+    (tmp_path / "data.csv.gz").rename(tmp_path / "data.csv")
+    check_run(tmp_path / "plain", spark, config_for(folder), tmp_path / "data.csv", frame, model, frame["f"] == 1)
 
 
 def test_a_folder_of_part_files(tmp_path, spark, table):
@@ -165,3 +168,10 @@ def test_a_stray_part_file_of_another_format_is_refused_as_locally(tmp_path, spa
     with pytest.raises(DataError, match=message):
         run_spark(config, parts, tmp_path / "spark", spark)
     assert not (tmp_path / "spark" / "analysis.json").exists()
+    # a Parquet part without an extension: its magic bytes give it away in both engines
+    (parts / "part-00001.parquet").rename(parts / "part-00001")
+    message = r"part-00001: a Parquet file in a text/csv dataset \(dataset_type is text/csv\)"
+    with pytest.raises(DataError, match=message):
+        run_analysis(config, data_uri=str(parts), output_dir=tmp_path / "local", quiet=True)
+    with pytest.raises(DataError, match=message):
+        run_spark(config, parts, tmp_path / "spark", spark)

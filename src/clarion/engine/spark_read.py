@@ -19,8 +19,9 @@ positions. The seeded row sample needs the real positions (its keys hash them), 
 PDP first count the rows of every split (a light pass over the text, no parsing) and use exact offsets.
 
 Splits that cannot be parsed on their own raise ``WholeFilesNeeded``: a CSV line with an odd number of
-double quotes (a quoted field holding a line break: Spark splits text at every line break), or a
-file whose header row orders or names the columns differently from the first file's. The engine
+double quotes (a quoted field holding a line break: Spark splits text at every line break), a
+file whose header row orders or names the columns differently from the first file's, or a gzip file
+without a compression suffix (Spark's codecs go by the suffix). Lines come to the executors as bytes. The engine
 then reads whole files instead (``spark_sources.FileSource``), as it does for application/json.
 """
 
@@ -36,11 +37,11 @@ from urllib.parse import unquote, urlparse
 import pandas as pd
 from pyspark.sql import functions as F
 
-from clarion.data.csv_reader import csv_layout, parse_csv_block
+from clarion.data.csv_reader import PARQUET_MAGIC, csv_layout, parse_csv_block
 from clarion.data.json_reader import json_columns, records_to_frame
 from clarion.data.options import TEXT_COLUMNS_ATTR, ReadOptions
 from clarion.data.parquet_reader import parquet_names
-from clarion.data.sources import DataFile, check_extension
+from clarion.data.sources import GZIP_MAGIC, DataFile, check_extension
 from clarion.engine.core import read_options
 from clarion.engine.plan import AnalysisPlan
 from clarion.engine.spark_session import WholeFilesNeeded, executor_errors, run_job
@@ -100,8 +101,10 @@ def open_split_scan(spark: SparkSession, plan: AnalysisPlan, chunk_rows: int) ->
         raise DataError(f"{plan.data_uri}: the dataset directory holds no data files")
     for file in files:  # a stray part file of another format is refused, as the local reader refuses it
         check_extension(DataFile(uri=file, name=file), c.dataset_type)
+    # text lines travel as bytes: executors decode them (a binary or gzip file is named, never an Arrow error)
+    columns = [F.col("value").cast("binary").alias("value")] if c.dataset_type in TEXT_TYPES else ["*"]
     frame = frame.select(
-        "*",
+        *columns,
         F.col("_metadata.file_path").alias(FILE_COLUMN),
         F.col("_metadata.file_block_start").alias(BLOCK_COLUMN),
     )
@@ -174,13 +177,16 @@ class _TextSplits:
         self.header_pending: set[tuple[int, int]] = set()
         self.started: set[tuple[int, int]] = set()
 
-    def lines(self, file: str, rank: int, block: int, values: list[str]) -> list[str]:
+    def lines(self, file: str, rank: int, block: int, values: list[bytes]) -> list[str]:
         key = (rank, block)
+        raw = [v for v in values if v is not None]
         if key not in self.started:
             self.started.add(key)
             if block == 0:
                 self.header_pending.add(key)
-        lines = [v for v in values if v is not None and v.strip()]
+                if raw:
+                    self._check_text(raw[0], file)
+        lines = [line for line in (_decode(v, file, block) for v in raw) if line.strip()]
         csv_data = self.scan.dataset_type == "text/csv"
         if csv_data and any(line.count('"') % 2 for line in lines):
             raise WholeFilesNeeded(f"{file}: a quoted CSV field holds a line break")
@@ -190,6 +196,14 @@ class _TextSplits:
                 lines = lines[1:]
         return lines
 
+    def _check_text(self, first: bytes, file: str) -> None:
+        """A file's first bytes: gzip data without a compression suffix is read whole (the local reader knows it by
+        its magic bytes); a Parquet file in a CSV dataset is refused as the local reader refuses it."""
+        if first.startswith(GZIP_MAGIC):
+            raise WholeFilesNeeded(f"{file}: gzip-compressed data without a .gz suffix")
+        if first.startswith(PARQUET_MAGIC) and self.scan.dataset_type == "text/csv":
+            raise DataError(f"{file}: a Parquet file in a text/csv dataset (dataset_type is text/csv)")
+
     def _is_header(self, line: str, file: str) -> bool:
         """The local reader's rule for the first record (``csv_layout``); a file whose header row names the
         columns in another order or other columns than the scan's needs the local reader itself."""
@@ -198,6 +212,13 @@ class _TextSplits:
         if layout.has_header_row and (layout.order is not None or tuple(layout.names) != self.scan.names):
             raise WholeFilesNeeded(f"{file}: the header row differs from the first file's")
         return layout.has_header_row
+
+
+def _decode(line: bytes, file: str, block: int) -> str:
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{_where(file, block)}: not UTF-8 text ({exc.reason})") from None
 
 
 def _count_split_rows(batches: Iterator[pd.DataFrame], scan: SourceScan) -> Iterator[pd.DataFrame]:

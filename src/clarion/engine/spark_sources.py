@@ -80,8 +80,8 @@ class Joins:
             yield position, chunk
 
 
-def _joined(chunks: Chunks, labels: Joins | None) -> Chunks:
-    return chunks if labels is None else labels.join(chunks)
+def _joined(chunks: Chunks, joins: Joins | None) -> Chunks:
+    return chunks if joins is None else joins.join(chunks)
 
 
 @dataclass(frozen=True)
@@ -89,13 +89,11 @@ class SplitSource:
     spark: SparkSession
     frame: DataFrame
     scan: SourceScan
-    labels: Joins | None = None
+    joins: Joins | None = None
 
     def payloads(self, task: ChunkTask) -> RDD[Payload]:
-        scan, labels = self.scan, self.labels
-        frame = self.frame.mapInPandas(
-            lambda batches: task(_joined(iter_chunks(batches, scan), labels)), PAYLOAD_SCHEMA
-        )
+        scan, joins = self.scan, self.joins
+        frame = self.frame.mapInPandas(lambda batches: task(_joined(iter_chunks(batches, scan), joins)), PAYLOAD_SCHEMA)
         return frame.rdd.map(payload_of)
 
     def collect(self, task: ChunkTask) -> list[Payload]:
@@ -111,7 +109,7 @@ class SplitSource:
 
     def has_odd_quote_lines(self) -> bool:
         """Whether a line holds an odd number of double quotes (a quoted field continues on the next line)."""
-        value = F.col("value")
+        value = F.col("value").cast("string")
         quotes = F.length(value) - F.length(F.regexp_replace(value, '"', ""))
         return bool(run_job(lambda: self.frame.where(quotes % 2 == 1).limit(1).count()))
 
@@ -122,14 +120,14 @@ class FileSource:
     files: tuple[DataFile, ...]
     options: ReadOptions
     offsets: tuple[int, ...] | None = None
-    labels: Joins | None = None
+    joins: Joins | None = None
 
     def payloads(self, task: ChunkTask) -> RDD[Payload]:
-        options, offsets, labels = self.options, self.offsets, self.labels
+        options, offsets, joins = self.options, self.offsets, self.joins
         items = list(enumerate(self.files))
         return (
             self.spark.sparkContext.parallelize(items, len(items))
-            .mapPartitions(lambda part: task(_joined(_file_chunks(part, options, offsets), labels)))
+            .mapPartitions(lambda part: task(_joined(_file_chunks(part, options, offsets), joins)))
             .map(payload_of)
         )
 
@@ -175,10 +173,10 @@ def _count_file_rows(items: Iterator[tuple[int, DataFile]], options: ReadOptions
 def needs_whole_files(spark: SparkSession, plan: AnalysisPlan, error: ClarionError) -> bool:
     """Whether a failed CSV run over Spark's splits should read whole files: an executor said so, or a data
     error came first from another split while some line holds an odd number of quotes."""
-    if plan.config.dataset_type != "text/csv" or not isinstance(error, DataError):
-        return False
     if isinstance(error, WholeFilesNeeded):
         return True
+    if plan.config.dataset_type != "text/csv" or not isinstance(error, DataError):
+        return False
     frame, scan = open_split_scan(spark, plan, 1)
     return SplitSource(spark, frame, scan).has_odd_quote_lines()
 
@@ -204,7 +202,7 @@ def open_source(spark: SparkSession, plan: AnalysisPlan, chunk_rows: int, *, who
     by_id = [table for table in tables if table.id_name is not None]
     if by_id:
         check_joined_ids(exact, by_id)
-    return replace(exact, labels=Joins(tuple(spark.sparkContext.broadcast(table) for table in tables)))
+    return replace(exact, joins=Joins(tuple(spark.sparkContext.broadcast(table) for table in tables)))
 
 
 def _side_tables(plan: AnalysisPlan, chunk_rows: int) -> list[SideTable]:
