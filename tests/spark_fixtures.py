@@ -12,13 +12,16 @@ from clarion.engine import run_analysis
 DEFAULT_SPLIT_BYTES = 256 * 1024
 
 
-def start_spark():
-    """A local[2] session whose files split every 256 kB (even test files become several partitions)."""
+@pytest.fixture(scope="module", name="spark")
+def spark_fixture():
+    """``spark``: a local[2] session whose files split every 256 kB (even test files become several partitions);
+    a test module imports ``spark_fixture`` to use it."""
     from clarion.engine.spark_session import spark_session
 
     session = spark_session("local[2]")
     session.conf.set("spark.sql.files.maxPartitionBytes", str(DEFAULT_SPLIT_BYTES))
-    return session
+    yield session
+    session.stop()
 
 
 @contextmanager

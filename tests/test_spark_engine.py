@@ -23,7 +23,11 @@ from sklearn.linear_model import LogisticRegression
 from clarion.engine import run_analysis
 from clarion.errors import ClarionError, DataError, PredictorError
 from conftest import DATASETS
-from spark_fixtures import assert_close, both_engines
+from spark_fixtures import (
+    assert_close,
+    both_engines,
+    spark_fixture,  # noqa: F401 - the session fixture, named spark
+)
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -33,17 +37,6 @@ ADULT_HEADERS = [
 ]  # fmt: skip
 ADULT = DATASETS / "adult" / "adult.data"
 NUMERIC = ["age", "education-num", "hours-per-week", "capital-gain", "sex"]
-
-
-@pytest.fixture(scope="module")
-def spark():
-    from clarion.engine.spark_session import spark_session
-
-    session = spark_session("local[2]")
-    # small splits: even the test files are cut into many partitions
-    session.conf.set("spark.sql.files.maxPartitionBytes", str(256 * 1024))
-    yield session
-    session.stop()
 
 
 @pytest.fixture(scope="module")

@@ -15,16 +15,15 @@ from sklearn.linear_model import LogisticRegression
 
 from clarion.engine import run_analysis
 from clarion.errors import DataError
-from spark_fixtures import both_engines, metrics_of, run_spark, split_bytes, start_spark
+from spark_fixtures import (
+    both_engines,
+    metrics_of,
+    run_spark,
+    spark_fixture,  # noqa: F401 - the session fixture, named spark
+    split_bytes,
+)
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def spark():
-    session = start_spark()
-    yield session
-    session.stop()
 
 
 @pytest.fixture(scope="module")

@@ -14,17 +14,15 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from clarion.engine import spark_median
-from spark_fixtures import assert_close, both_engines, split_bytes, start_spark
+from spark_fixtures import (
+    assert_close,
+    both_engines,
+    spark_fixture,  # noqa: F401 - the session fixture, named spark
+    split_bytes,
+)
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 FEATURES = ["a", "b", "c"]
-
-
-@pytest.fixture(scope="module")
-def spark():
-    session = start_spark()
-    yield session
-    session.stop()
 
 
 @pytest.fixture(scope="module")
