@@ -42,7 +42,7 @@ def _size_mass(m: int) -> np.ndarray:
     return mass / mass.sum()
 
 
-@pytest.mark.parametrize(("m", "budget"), [(12, 20), (12, 101), (12, 2072), (16, 500), (70, 300), (8, 15)])
+@pytest.mark.parametrize(("m", "budget"), [(12, 22), (12, 101), (12, 2072), (16, 500), (70, 300), (8, 15)])
 def test_sampled_plan_is_paired_and_distinct(m, budget):
     plan = plan_coalitions(m, budget, np.random.default_rng(0))
     assert not plan.exact
@@ -112,6 +112,26 @@ def test_budgets_of_two_m_separate_every_player(m, budget):
     for j in range(m):
         for k in range(j + 1, m):
             assert (plan.masks[:, j] != plan.masks[:, k]).any()
+
+
+@pytest.mark.parametrize(("m", "budget"), [(24, 15), (24, 20), (14, 15), (14, 20), (12, 21)])
+def test_fewer_pairs_than_m_minus_one_give_singletons_then_their_complements(m, budget):
+    plan = plan_coalitions(m, budget, np.random.default_rng(3))
+    assert not plan.exact and not plan.complete and plan.units.shape[0] == 0
+    assert plan.num_coalitions == budget
+    sizes = plan.masks.sum(axis=1)
+    singles = min(budget, m)
+    assert (sizes[:singles] == 1).all() and (sizes[singles:] == m - 1).all()
+    chosen = plan.masks[:singles].argmax(axis=1)
+    assert len(set(chosen.tolist())) == singles  # distinct players
+    # the complements are those of the first singletons, in order
+    np.testing.assert_array_equal(~plan.masks[singles:], plan.masks[: budget - singles])
+    np.testing.assert_allclose(plan.weights, 1.0 / budget)
+
+
+def test_m_minus_one_pairs_stay_paired():
+    plan = plan_coalitions(8, 14, np.random.default_rng(3))  # 7 singleton pairs: efficiency gives the 8th
+    assert plan.units.shape[0] == 7 and (plan.masks.sum(axis=1) % 6 == 1).all()
 
 
 def test_too_few_units_to_estimate_the_error_are_flagged():

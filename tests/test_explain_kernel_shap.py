@@ -364,6 +364,28 @@ def test_small_budgets_tell_every_feature_apart(budget):
         assert gaps.min() > 1e-12
 
 
+def test_budgets_below_two_m_give_additive_models_their_exact_values_where_they_reach():
+    rng = np.random.default_rng(31)
+    m = 14
+    cols = [f"x{j}" for j in range(m)]
+    rows = pd.DataFrame(rng.normal(size=(20, m)), columns=cols)
+    baseline = pd.DataFrame(rng.normal(size=(1, m)), columns=cols)
+    w = rng.normal(size=m)
+    exact = w * (rows.to_numpy() - baseline.to_numpy())
+    # 20 coalitions for 14 players: every player has its singleton, so an additive model is exact
+    full = explain_tabular(rows, baseline, _linear(w), ["l"], ShapConfig(num_samples=20), np.random.default_rng(0))
+    np.testing.assert_allclose(full.values[:, :, 0], exact, atol=1e-9)
+    assert np.isnan(full.stderr).all()
+    # 9 coalitions: 9 players per row exact, the other 5 share the rest of f(x) - f(b) equally
+    few = explain_tabular(rows, baseline, _linear(w), ["l"], ShapConfig(num_samples=9), np.random.default_rng(0))
+    values = few.values[:, :, 0]
+    for i in range(len(rows)):
+        hit = np.isclose(values[i], exact[i], rtol=0, atol=1e-9)
+        assert hit.sum() >= 9
+        rest = values[i][~hit]
+        np.testing.assert_allclose(rest, exact[i][~hit].sum() / rest.size, atol=1e-9)
+
+
 def test_stderr_is_nan_or_positive_unless_exact():
     rows, baseline, model = _term_case(24, 10, 21)
     few = explain_tabular(rows, baseline, model, ["l"], ShapConfig(num_samples=20), np.random.default_rng(0))

@@ -14,9 +14,15 @@ sampling, Covert & Lee 2021; it makes the estimate exact for games whose interac
 at most two). Units of the size pair t = (t, M - t) form stratum t. Under a budget of U units:
 
 1. The singletons stratum (t = 1: the M singletons with their complements) is enumerated whole when
-   the units cover it. With fewer units than players, all of them are singletons drawn without
-   replacement: a singleton pair gives its player's value exactly for games with interactions of
-   order at most two, and the others share the rest (the design cannot estimate its error then).
+   the units cover it. With M - 1 units, the singleton pairs of M - 1 players: each gives its player's
+   value exactly for games with interactions of order at most two, and efficiency gives the last one.
+   With fewer, the plan is not made of pairs: every coalition is a singleton {j} (its player's first
+   marginal contribution, exact for additive games) for min(budget, M) players in a random order, and
+   the rest of the budget, if any, holds the complements of the first of them (upgrading those to the
+   pair's value). Covering twice as many players beats pairs there: mean error at budget 15 / 20,
+   linear M = 24 0.42 / 0.35 -> 0.21 / 0.09, Adult (M = 14) 1.26e-02 / 8.35e-03 -> 7.75e-03 / 5.11e-03,
+   nonlinear M = 24 0.66 / 0.55 -> 0.53 / 0.41, M = 48 0.73 / 0.69 -> 0.66 / 0.61 (players no coalition
+   separates share the rest equally; the design cannot estimate its error).
 2. The other units are spread over the remaining strata in proportion to a size proposal q_t,
    uniform over sizes by default (leverage-score sampling, Musco & Witter 2025: the leverage score
    of a coalition is 1 / C(M, s)); a stratum whose share would exceed its size is enumerated and the
@@ -164,7 +170,27 @@ def plan_coalitions(
         return _empty_plan(num_players)
     if budget >= max_coalitions(num_players):
         return enumerate_coalitions(num_players)
+    if budget // 2 < num_players - 1:
+        return _singles_plan(num_players, budget, rng)
     return _sampled_plan(num_players, budget // 2, rng, proposal)
+
+
+def _singles_plan(m: int, budget: int, rng: np.random.Generator) -> CoalitionPlan:
+    """Fewer than M - 1 pairs: min(budget, M) singletons {j} of players in a random order, then the complements
+    of the first budget - M of them; equal weights (sizes 1 and M - 1 have the same kernel weight), no units."""
+    singles = min(budget, m)
+    players = rng.permutation(m)
+    chosen = players[:singles]
+    masks = np.zeros((budget, m), dtype=bool)
+    masks[np.arange(singles), chosen] = True
+    extra = budget - singles
+    if extra:
+        masks[singles:] = True
+        masks[singles + np.arange(extra), chosen[:extra]] = False
+    units, sampled = _no_units()
+    return CoalitionPlan(
+        masks=masks, weights=np.full(budget, 1.0 / budget), exact=False, units=units, sampled=sampled, complete=False
+    )
 
 
 @lru_cache(maxsize=1024)

@@ -41,7 +41,15 @@ from clarion.explain.coalitions import (
     seeded_plan,
 )
 from clarion.explain.composer import Composer, TabularComposer
-from clarion.explain.solver import PooledDesign, pool_design, solve_kernel_shap, solve_pooled
+from clarion.explain.solver import (
+    PooledDesign,
+    PooledGeneral,
+    pool_design,
+    pool_general,
+    solve_kernel_shap,
+    solve_pooled,
+    solve_pooled_general,
+)
 
 Predict = Callable[[Any], np.ndarray]
 Progress = Callable[[int], None]
@@ -407,9 +415,11 @@ class _Run:
             g_rows = members[:, None]
             coal = v[members, 1 : s + 1, :]  # (G, S, K)
             if pool.design is not None:
-                g_values, g_stderr, dof[members] = solve_pooled(
-                    pool.design, which, coal, v_empty[members], v_full[members]
-                )
+                args = (which, coal, v_empty[members], v_full[members])
+                if isinstance(pool.design, PooledDesign):
+                    g_values, g_stderr, dof[members] = solve_pooled(pool.design, *args)
+                else:
+                    g_values, g_stderr, dof[members] = solve_pooled_general(pool.design, *args)
                 values[g_rows, cols], stderr[g_rows, cols] = g_values, g_stderr
                 continue
             for var in np.unique(which).tolist():
@@ -556,7 +566,7 @@ class _Pool:
     all-False last column (None for a shared plan); design: their stacked designs (None: solve plan by plan)."""
 
     plans: tuple[CoalitionPlan, ...]
-    design: PooledDesign | None
+    design: PooledDesign | PooledGeneral | None
     stack: np.ndarray | None = None
 
 
@@ -572,7 +582,7 @@ def _plan_pool(num_players: int, budget: int, key: int, proposal: str) -> _Pool:
     for v, plan in enumerate(plans):
         stack[v, :, :m] = plan.masks
     stack.flags.writeable = False
-    design = pool_design(plans) if count > 1 and m > 1 else None
+    design = (pool_design(plans) or pool_general(plans)) if count > 1 and m > 1 else None
     return _Pool(plans, design, stack)
 
 

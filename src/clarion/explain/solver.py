@@ -26,7 +26,8 @@ sampled values are exact up to it). The reported standard error is sqrt(Var) * t
 so that estimate +- 1.96 stderr is the 95% t interval with n - 1 degrees of freedom (few sampled
 units give a wide, honest interval). Enumerated units contribute no randomness. A plan that cannot
 estimate its error (a stratum left without units, players it does not separate, fewer than two sampled
-units) has NaN standard errors.
+units) has NaN standard errors. Plans of unpaired coalitions (fewer pairs than M - 1) are solved by the
+general constrained least squares and have NaN standard errors.
 """
 
 from __future__ import annotations
@@ -114,7 +115,66 @@ def solve_kernel_shap(plan: CoalitionPlan, v: np.ndarray, v0: np.ndarray, v1: np
         raise ValueError("a plan with no coalitions cannot be solved for more than one player")
     if plan.exact:
         return Solution(values=_solve_exact(plan, v, v0, total), stderr=np.zeros((m, t)), dof=0)
+    if plan.units.shape[0] == 0:
+        return Solution(values=_solve_general(plan, v, v0, total), stderr=np.full((m, t), np.nan), dof=0)
     return _solve_paired(plan, v, total)
+
+
+def _solve_general(plan: CoalitionPlan, v: np.ndarray, v0: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """Plans of unpaired coalitions: phi = D / M + beta, beta = A^+ X'W y with x_c = z_c - |S_c| / M (orthogonal
+    to 1, so 1'beta = 0) and y_c = v_c - v0 - |S_c| D / M; directions no coalition identifies get 0 (players
+    that no coalition separates share the rest of D equally)."""
+    m = plan.num_players
+    proj, share = _general_design(plan)
+    y = v - v0[None, :] - share[:, None] * total[None, :]
+    return proj @ y + total[None, :] / m
+
+
+_GENERAL: weakref.WeakKeyDictionary[CoalitionPlan, tuple[np.ndarray, np.ndarray]] = weakref.WeakKeyDictionary()
+
+
+def _general_design(plan: CoalitionPlan) -> tuple[np.ndarray, np.ndarray]:
+    """(A^+ X'W (M, S), |S_c| / M (S,)) of an unpaired plan, computed once per plan."""
+    found = _GENERAL.get(plan)
+    if found is None:
+        m = plan.num_players
+        z = plan.masks.astype(float)
+        share = z.sum(axis=1) / m
+        x = z - share[:, None]
+        xw = x * plan.weights[:, None]
+        found = (np.linalg.pinv(xw.T @ x, rcond=PINV_RCOND, hermitian=True) @ xw.T, share)
+        _GENERAL[plan] = found
+    return found
+
+
+@dataclass(frozen=True, eq=False)
+class PooledGeneral:
+    """The designs of V unpaired plans with the same players and coalition count, stacked."""
+
+    proj: np.ndarray  # (V, M, S) A^+ X'W
+    share: np.ndarray  # (V, S) |S_c| / M
+
+
+def pool_general(plans: tuple[CoalitionPlan, ...]) -> PooledGeneral | None:
+    """Stack unpaired plans' designs; None unless every plan is unpaired with the same shape."""
+    if any(plan.exact or plan.units.shape[0] > 0 for plan in plans):
+        return None
+    if len({plan.masks.shape for plan in plans}) > 1:
+        return None
+    designs = [_general_design(plan) for plan in plans]
+    return PooledGeneral(proj=np.stack([d[0] for d in designs]), share=np.stack([d[1] for d in designs]))
+
+
+def solve_pooled_general(
+    design: PooledGeneral, which: np.ndarray, v: np.ndarray, v0: np.ndarray, v1: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``_solve_general`` for G rows at once (row g with plan ``which[g]``): v (G, S, K), v0 and v1 (G, K).
+    Returns values, NaN stderr (G, M, K) and zero dof (G,)."""
+    m = design.proj.shape[1]
+    total = v1 - v0
+    y = v - v0[:, None, :] - design.share[which][:, :, None] * total[:, None, :]
+    values = np.einsum("gms,gsk->gmk", design.proj[which], y) + total[:, None, :] / m
+    return values, np.full(values.shape, np.nan), np.zeros(which.shape[0], dtype=np.int64)
 
 
 def _solve_exact(plan: CoalitionPlan, v: np.ndarray, v0: np.ndarray, total: np.ndarray) -> np.ndarray:
@@ -222,7 +282,10 @@ class PooledDesign:
 
 def pool_design(plans: tuple[CoalitionPlan, ...]) -> PooledDesign | None:
     """Stack the designs of sampled plans with equal shapes; None when they differ or some plan is exact."""
-    if any(plan.exact for plan in plans) or len({(p.num_players, p.units.shape[0], p.num_sampled) for p in plans}) > 1:
+    if (
+        any(plan.exact or plan.units.shape[0] == 0 for plan in plans)
+        or len({(p.num_players, p.units.shape[0], p.num_sampled) for p in plans}) > 1
+    ):
         return None
     designs = [_paired_design(plan) for plan in plans]
     return PooledDesign(
