@@ -1,5 +1,6 @@
-"""``workers``: a model living in this process is copied to worker processes that explain blocks of rows; the
-local SHAP values (out.csv) and analysis.json are byte for byte those of one process."""
+"""``workers``: with a model living in this process, worker processes (each loading the same model) explain blocks
+of rows beside this one; the local SHAP values (out.csv) and analysis.json are byte for byte those of one
+process."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from clarion.engine import run_analysis
+from clarion.engine import local, run_analysis
 from clarion.engine.local import MIN_BLOCKS_PER_WORKER
 from clarion.engine.pool import resolve_workers
 from clarion.errors import ConfigError
@@ -65,9 +66,11 @@ def assert_identical(results):
 
 
 @pytest.mark.slow
-def test_abalone_example_config_gives_the_same_values_with_two_workers(tmp_path):
+def test_abalone_example_config_gives_the_same_values_with_two_workers(tmp_path, monkeypatch):
     """The abalone example's config (1-row baseline: the most frequent Sex and the medians; seed 42; mean_abs),
-    the model in process; 200 coalitions per row make 4 blocks of rows."""
+    the model in process; 200 coalitions per row make 4 blocks of rows. The workers start before the data is
+    read, as for a large dataset (the Adult test starts them from pass one's first chunk)."""
+    monkeypatch.setattr(local, "EARLY_START_BYTES", 0)
     frame = pd.read_csv(DATASETS / "abalone" / "abalone.data", header=None, names=ABALONE_HEADERS)
     features = ABALONE_HEADERS[:-1]
     encode = ColumnTransformer([("sex", OneHotEncoder(handle_unknown="ignore"), ["Sex"])], remainder="passthrough")

@@ -1,7 +1,7 @@
 """A fitted estimator that notes which process calls it: one line with the process id per call.
 
-Saved with joblib as a ``model_uri``, it is copied to worker processes like any model, so a run's log tells
-whether the rows were explained in this process or in others.
+Saved with joblib as a ``model_uri``, it is loaded by worker processes like any model file, so a run's log
+tells whether the rows were explained in this process or in others.
 """
 
 from __future__ import annotations

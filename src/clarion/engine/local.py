@@ -51,7 +51,8 @@ from clarion.progress import progress_bar
 from clarion.results import layout
 
 T = TypeVar("T")
-MIN_BLOCKS_PER_WORKER = 2  # blocks (model calls of up to 2^18 synthetic rows) per worker for the pool to pay
+MIN_BLOCKS_PER_WORKER = 2  # blocks (model calls of up to 2^18 synthetic rows) per process for workers to pay
+EARLY_START_BYTES = 1 << 20  # a local dataset this large starts the workers before it is read
 
 
 def run_local(
@@ -73,11 +74,14 @@ def run_local(
             return analyse_images(plan, LocalRunner(plan, None, chunk_rows), folder)
         if plan.time_series:
             return analyse_time_series(plan, folder)
+        pool = model_pool(plan.config, count) if _explains_table(plan) else None
+        if pool is not None and _dataset_bytes(plan.data_uri) >= EARLY_START_BYTES:
+            pool.warm()  # the workers load the model while this process loads its own and reads the data
         with ExitStack() as stack:
             predictor = None
             if plan.needs_model:
                 predictor = stack.enter_context(build_predictor(plan.config, feature_names_hint(plan)))
-            runner = stack.enter_context(LocalRunner(plan, predictor, chunk_rows, checkpoint, workers=count))
+            runner = LocalRunner(plan, predictor, chunk_rows, checkpoint, pool=pool)
             return analyse(plan, runner, folder)
 
     return write_run(output_dir, plan, raw_config, compute)
@@ -86,12 +90,12 @@ def run_local(
 class LocalRunner:
     """Chunks come from the local readers and are computed here, in dataset order.
 
-    With ``workers`` > 1 and a model in this process, a chunk's Kernel SHAP blocks (``shap_blocks``) are
-    explained by a pool of worker processes holding the model. Starting it costs each worker its imports
-    and a copy of the model, so it starts only for a chunk of at least MIN_BLOCKS_PER_WORKER blocks per
-    worker: during pass one when its first chunk is one (the workers load the model while the data is
-    read), else with the first such chunk explained; once started it serves every chunk of two blocks or
-    more. Use the runner in a ``with`` block: the pool's model file is removed on exit.
+    With a ``pool`` (``model_pool``: more than one worker and a model in this process), a chunk's Kernel SHAP
+    blocks (``shap_blocks``) are shared out between this process and the pool's workers. Starting the workers
+    costs each its imports and its copy of the model, so they start only for at least MIN_BLOCKS_PER_WORKER
+    blocks per process: before reading when the dataset is large (``run_local``), during pass one when its
+    first chunk makes that many (the workers load the model while the data is read), else with the first
+    chunk that does; once started they serve every chunk of two blocks or more.
     """
 
     def __init__(
@@ -101,22 +105,14 @@ class LocalRunner:
         chunk_rows: int,
         checkpoint: ShapCheckpoint | None = None,
         *,
-        workers: int = 1,
+        pool: ModelPool | None = None,
     ) -> None:
         self.plan = plan
         self.predictor = predictor
         self.chunk_rows = chunk_rows
         self.text_columns: tuple[str, ...] = ()
         self.checkpoint = checkpoint
-        self.workers = workers
-        self._pool: ModelPool | None = None
-        self._stack = ExitStack()
-
-    def __enter__(self) -> LocalRunner:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stack.close()
+        self.pool = pool
 
     def pass_one(self, plan: AnalysisPlan, text_columns: tuple[str, ...]) -> tuple[RunSpec, PassOne]:
         self.text_columns = text_columns
@@ -135,24 +131,13 @@ class LocalRunner:
             advance(len(chunk))
 
     def _start_workers_early(self, run: RunSpec, chunk: pd.DataFrame) -> None:
-        """Start the pool now when the first chunk alone makes more than one block to explain."""
+        """Start the workers now when the first chunk alone makes enough blocks to explain."""
         shap_config = self.plan.config.methods.shap
-        if self.workers < 2 or not self.plan.shap or shap_config is None or shap_config.text_config is not None:
+        if self.pool is None or self.pool.started or shap_config is None:
             return
         blocks = shap_blocks(chunk[run.features], baseline_size_hint(shap_config), run_shap_config(run))
-        pool = self._model_pool() if len(blocks) >= MIN_BLOCKS_PER_WORKER * self.workers else None
-        if pool is not None:
-            pool.warm()
-
-    def _model_pool(self) -> ModelPool | None:
-        """The pool (started once); None when the model cannot leave this process."""
-        if self._pool is None and self.workers > 1:
-            self._pool = model_pool(self._model(), self.workers)
-            if self._pool is None:
-                self.workers = 1
-            else:
-                self._stack.enter_context(self._pool)
-        return self._pool
+        if len(blocks) >= MIN_BLOCKS_PER_WORKER * self.pool.workers:
+            self.pool.warm()
 
     def explain_rows(self, run: RunSpec, result: PassOne, baseline: pd.DataFrame) -> list[ShapPart]:
         predictor = self._model()
@@ -188,14 +173,15 @@ class LocalRunner:
         """``explain_chunk``, or the same numbers from the pool when the chunk makes more than one block."""
         shap_config = run_shap_config(run)
         rows = chunk[run.features]
-        blocks = shap_blocks(rows, len(baseline), shap_config) if self.workers > 1 else []
-        worth_starting = len(blocks) >= MIN_BLOCKS_PER_WORKER * self.workers
-        pool = self._model_pool() if len(blocks) > 1 and (self._pool is not None or worth_starting) else None
-        if pool is None:
+        pool = self.pool
+        blocks = shap_blocks(rows, len(baseline), shap_config) if pool is not None else []
+        enough = pool is not None and (pool.started or len(blocks) >= MIN_BLOCKS_PER_WORKER * pool.workers)
+        if pool is None or len(blocks) < 2 or not enough:
             predict = model_predict(self._model())
             return explain_chunk(run, chunk, position, predict, names, baseline, row_outputs=outputs, progress=advance)
+        pool.warm()
         seed = run.plan.seed
-        calls = (
+        calls = [
             (
                 rows.iloc[lo:hi],
                 baseline,
@@ -206,12 +192,15 @@ class LocalRunner:
                 None if outputs is None else outputs[lo:hi],
             )
             for lo, hi in blocks
-        )
-        results = []
-        for (lo, hi), block in zip(blocks, pool.map(explain_block, calls), strict=True):
-            results.append(block)
+        ]
+        results: dict[int, ShapResult] = {}
+        for index, block in pool.run(self._model(), explain_block, calls):
+            results[index] = block
+            lo, hi = blocks[index]
             advance(hi - lo)
-        return ShapPart(position, 0, concat_results(results), joinsource_of(run, chunk))
+        return ShapPart(
+            position, 0, concat_results([results[i] for i in range(len(blocks))]), joinsource_of(run, chunk)
+        )
 
     def all_rows(self, run: RunSpec) -> pd.DataFrame:
         chunks = list(iter_dataset(self.plan, self.chunk_rows, self.text_columns))
@@ -258,3 +247,22 @@ def iter_dataset(plan: AnalysisPlan, chunk_rows: int, text_columns: tuple[str, .
         joinsource=c.joinsource_name_or_index,
         chunk_rows=chunk_rows,
     )
+
+
+def _explains_table(plan: AnalysisPlan) -> bool:
+    """Kernel SHAP over table rows (not text)."""
+    shap = plan.config.methods.shap
+    return plan.shap and shap is not None and shap.text_config is None
+
+
+def _dataset_bytes(uri: str) -> int:
+    """Size of a local dataset (a file, or the files below a folder); 0 for a URI (not looked up)."""
+    if "://" in uri and not uri.startswith("file://"):
+        return 0
+    path = Path(uri.removeprefix("file://"))
+    try:
+        if path.is_file():
+            return path.stat().st_size
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.is_dir() else 0
+    except OSError:  # the readers report what is wrong with the dataset
+        return 0

@@ -28,8 +28,8 @@ from clarion.predictors.binding import MODEL_KEYS
 from clarion.predictors.codecs import _NAME_PLACEHOLDER, NPY, RequestCodec, ResponseCodec
 from clarion.predictors.http import HttpEndpoint, HttpPredictor, HttpSettings
 from clarion.predictors.images import CallableImages, ImagePredictor, image_content_type
-from clarion.predictors.inprocess import InProcessPredictor
-from clarion.predictors.models import CallableModel, load_model
+from clarion.predictors.inprocess import in_process_predictor, runs_in_process
+from clarion.predictors.models import CallableModel
 from clarion.predictors.policy import RetryPolicy
 from clarion.predictors.predictions import Predictions
 from clarion.predictors.remote import TransportSettings
@@ -62,8 +62,6 @@ def build_predictor(config: AnalysisConfig, feature_names: list[str] | None) -> 
             "predictor.time_series_predictor_config: a forecasting model explains time_series_data_config data with"
             " methods.asymmetric_shapley_value only (bias metrics, SHAP and PDP do not apply, as in Clarify)"
         )
-    headers = tuple(str(h) for h in p.label_headers) if p.label_headers is not None else None
-    threshold = config.effective_probability_threshold
     _check_record_template(p, feature_names)
     if p.endpoint_url is not None:
         return HttpPredictor(p.endpoint_url, *_codecs(config, p, shadow=False), _settings(p))
@@ -75,10 +73,8 @@ def build_predictor(config: AnalysisConfig, feature_names: list[str] | None) -> 
         settings = _settings(p)
         endpoint = ShadowEndpoint(command, start_timeout=max(60.0, p.timeout_seconds))
         return ShadowPredictor(endpoint, lambda url: HttpPredictor(url, request, response, settings))
-    if p.model_uri is not None:
-        return InProcessPredictor(load_model(p.model_uri, probability_threshold=threshold), label_headers=headers)
-    if p.model_callable is not None:
-        return InProcessPredictor(CallableModel.from_spec(p.model_callable), label_headers=headers)
+    if runs_in_process(config):  # model_uri or model_callable
+        return in_process_predictor(config)
     if p.endpoint_name is not None:
         return SageMakerPredictor(p.endpoint_name, *_codecs(config, p, shadow=False), _settings(p))
     if p.model_name is not None:
