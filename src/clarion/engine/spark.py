@@ -15,8 +15,8 @@ Design (see also ``spark_read`` and ``spark_tasks``):
    pass two's chunks are explained on executors (``mapInPandas``); PDP, text SHAP (over every row, in
    order) and image datasets run in one executor task each, as one call does locally, so the seeded
    generator draws the same plans. Local SHAP values stay on the executors (``spark_values``): the
-   global values come from mergeable per-partition sums, the median from an exact selection by counts
-   (``spark_median``), and the local values are written as one part file per Spark partition,
+   global values come from sums continued partition by partition in dataset order (the local engine's,
+   bit for bit), the median from an exact selection by counts (``spark_median``), and the local values are written as one part file per Spark partition,
    ``explanations_shap/part-<number:05d>-<run id>.csv`` (header row; the join source column first
    when ``joinsource_name_or_index`` is set; rows in dataset order inside a part, parts numbered in
    dataset order), fetched one partition at a time. Clarify's Spark jobs also write part files.

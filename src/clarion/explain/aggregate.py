@@ -57,6 +57,14 @@ class GlobalSums:
             self.shared + other.shared,
         )
 
+    def extend(self, terms: tuple[np.ndarray, np.ndarray, np.ndarray]) -> GlobalSums:
+        """These sums continued over more rows (``row_terms``) in order: each cell's running sum takes the rows one
+        by one, which is how numpy sums an (N, M, K) array over axis 0 when M x K > 1, so extending over every
+        row in order gives ``global_sums`` bit for bit (one cell, M x K = 1, numpy sums pairwise instead)."""
+        sums = [self.values, self.independent, self.shared]
+        added = [np.add.reduce(np.concatenate([s[None], t]), axis=0) for s, t in zip(sums, terms, strict=True)]
+        return GlobalSums(self.rows + len(terms[0]), *added)
+
     def mean_values(self) -> np.ndarray:
         """(M, K) global values of mean_abs / mean_sq: the sums divided by N (NaN without rows)."""
         if self.rows == 0:
@@ -70,6 +78,35 @@ class GlobalSums:
         return np.sqrt(self.independent) / self.rows + self.shared / self.rows
 
 
+def row_terms(
+    values: np.ndarray,
+    stderr: np.ndarray,
+    method: AggMethod = "mean_abs",
+    independent: bool = False,
+    dof: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(N, M, K) terms of each row whose sums over the rows are ``GlobalSums``' values, independent and shared
+    (``dof``: (N,) of each row's stderr; a local stderr widened to a t interval (``solver.t_ratio``) is narrowed
+    back first)."""
+    if method not in ("mean_abs", "median", "mean_sq"):
+        raise ValueError(f"unknown aggregation method {method!r}")
+    if method == "mean_abs":
+        totals = np.abs(values)
+    elif method == "mean_sq":
+        totals = values * values
+    else:
+        totals = np.zeros(values.shape)
+    if dof is not None and values.shape[0]:
+        stderr = stderr / t_ratio(dof)[:, None, None]
+    scale = 2.0 * np.abs(values) * stderr if method == "mean_sq" else stderr
+    if not independent:
+        return totals, np.zeros(values.shape), scale
+    n = values.shape[0]
+    few = np.zeros(n, dtype=bool) if dof is None else (np.asarray(dof) > 0) & (np.asarray(dof) < MIN_INDEPENDENT_DOF)
+    indep = np.where(few[:, None, None], 0.0, scale)
+    return totals, indep * indep, np.where(few[:, None, None], scale, 0.0)
+
+
 def global_sums(
     values: np.ndarray,
     stderr: np.ndarray,
@@ -77,26 +114,9 @@ def global_sums(
     independent: bool = False,
     dof: np.ndarray | None = None,
 ) -> GlobalSums:
-    """The ``GlobalSums`` of (N, M, K) local values and standard errors (``dof``: (N,) of each row's stderr; a
-    local stderr widened to a t interval (``solver.t_ratio``) is narrowed back first)."""
-    if method not in ("mean_abs", "median", "mean_sq"):
-        raise ValueError(f"unknown aggregation method {method!r}")
-    n = values.shape[0]
-    if method == "mean_abs":
-        totals = np.abs(values).sum(axis=0)
-    elif method == "mean_sq":
-        totals = (values * values).sum(axis=0)
-    else:
-        totals = np.zeros(values.shape[1:])
-    if dof is not None and n:
-        stderr = stderr / t_ratio(dof)[:, None, None]
-    scale = 2.0 * np.abs(values) * stderr if method == "mean_sq" else stderr
-    if not independent:
-        return GlobalSums(n, totals, np.zeros(values.shape[1:]), scale.sum(axis=0))
-    few = np.zeros(n, dtype=bool) if dof is None else (np.asarray(dof) > 0) & (np.asarray(dof) < MIN_INDEPENDENT_DOF)
-    indep = np.where(few[:, None, None], 0.0, scale)
-    shared = np.where(few[:, None, None], scale, 0.0)
-    return GlobalSums(n, totals, (indep * indep).sum(axis=0), shared.sum(axis=0))
+    """The ``GlobalSums`` of (N, M, K) local values and standard errors (see ``row_terms``)."""
+    totals, indep, shared = row_terms(values, stderr, method, independent, dof)
+    return GlobalSums(values.shape[0], totals.sum(axis=0), indep.sum(axis=0), shared.sum(axis=0))
 
 
 def aggregate(values: np.ndarray, method: AggMethod = "mean_abs") -> np.ndarray:
