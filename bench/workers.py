@@ -1,6 +1,6 @@
 """Kernel SHAP on every core: a whole ``clarion run`` with a model in process, ``--workers 1`` against ``--workers N``.
 
-    .venv/bin/python bench/workers.py [--cases forest logistic] [--workers 2] [--repeats 3] [--forest-rows 20000]
+    .venv/bin/python bench/workers.py [--cases forest logistic] [--workers 2] [--repeats 3] [--forest-rows 60000]
 
 Cases (1-row baseline, seed 0, out.csv written; each side a fresh process, timed from launch to exit):
 
@@ -150,7 +150,7 @@ def main() -> None:
     parser.add_argument("--cases", nargs="+", default=["forest", "logistic"], choices=["forest", "logistic"])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--forest-rows", type=int, default=20_000)
+    parser.add_argument("--forest-rows", type=int, default=60_000)
     args = parser.parse_args()
     print(f"cores {os.cpu_count()}; load average before {os.getloadavg()}")
     with tempfile.TemporaryDirectory(prefix="clarion-bench-workers-") as scratch:
