@@ -126,12 +126,15 @@ def test_a_header_row_in_another_order_is_mapped_by_name(tmp_path, spark, table)
     permuted = ["y", "b", "id", "a", "f"]
     frame[permuted].to_csv(tmp_path / "data.csv", index=False)
     check_run(tmp_path, spark, config_for(folder), tmp_path / "data.csv", frame, model, frame["f"] == 1)
+    # read by Spark's splits (each knowing the file's column order), not by one task for the whole file
+    assert len(list((tmp_path / "spark" / "explanations_shap").glob("part-*.csv"))) > 1
     # a folder whose files each name the columns in their own order (one in config order)
     parts = tmp_path / "parts"
     parts.mkdir()
     for i, (lo, hi, order) in enumerate([(0, 500, permuted), (500, 700, HEADERS), (700, 1200, HEADERS[::-1])]):
         frame.iloc[lo:hi][order].to_csv(parts / f"part-{i:05d}.csv", index=False)
     check_run(tmp_path / "folder", spark, config_for(folder), parts, frame, model, frame["f"] == 1)
+    assert len(list((tmp_path / "folder" / "spark" / "explanations_shap").glob("part-*.csv"))) > 3
 
 
 def test_a_gzip_csv(tmp_path, spark, table):

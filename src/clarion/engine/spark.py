@@ -16,7 +16,8 @@ Design (see also ``spark_read`` and ``spark_tasks``):
    order) and image datasets run in one executor task each, as one call does locally, so the seeded
    generator draws the same plans. Local SHAP values stay on the executors (``spark_values``): the
    global values come from sums continued partition by partition in dataset order (the local engine's,
-   bit for bit), the median from an exact selection by counts (``spark_median``), and the local values are written as one part file per Spark partition,
+   bit for bit), the median from an exact selection by counts (``spark_median``), and the local
+   values are written as one part file per Spark partition,
    ``explanations_shap/part-<number:05d>-<run id>.csv`` (header row; the join source column first
    when ``joinsource_name_or_index`` is set; rows in dataset order inside a part, parts numbered in
    dataset order), fetched one partition at a time. Clarify's Spark jobs also write part files.
@@ -50,7 +51,7 @@ from clarion.engine.core import (
 )
 from clarion.engine.plan import AnalysisPlan
 from clarion.engine.spark_session import executor_errors, run_job, session_for_run, temporary_conf
-from clarion.engine.spark_sources import Source, needs_whole_files, open_source
+from clarion.engine.spark_sources import Source, next_read, open_source
 from clarion.engine.spark_tasks import (
     dataset_rows,
     decode,
@@ -93,19 +94,19 @@ def run_spark(
             if run_plan.time_series:  # items are explained on the driver, one model call per coalition batch
                 return analyse_time_series(run_plan, folder)
             with temporary_conf(spark, {"spark.sql.execution.arrow.maxRecordsPerBatch": str(ARROW_BATCH_ROWS)}):
-                try:
-                    return _analyse(spark, run_plan, folder, whole_files=False)
-                except ClarionError as error:
-                    if not needs_whole_files(spark, run_plan, error):
-                        raise
-                return _analyse(spark, run_plan, folder, whole_files=True)
+                read = "splits"
+                while True:
+                    try:
+                        return _analyse(spark, run_plan, folder, read)
+                    except ClarionError as error:
+                        read = next_read(spark, run_plan, error, read)
 
     return write_run(output_dir, plan, raw_config, compute)
 
 
-def _analyse(spark: SparkSession, plan: AnalysisPlan, folder: Path, *, whole_files: bool) -> dict[str, Any]:
+def _analyse(spark: SparkSession, plan: AnalysisPlan, folder: Path, read: str) -> dict[str, Any]:
     with progress_bar("Opening the dataset", total=None):
-        source = open_source(spark, plan, ARROW_BATCH_ROWS, whole_files=whole_files)
+        source = open_source(spark, plan, ARROW_BATCH_ROWS, read=read)
     return analyse(plan, SparkRunner(plan, spark, source), folder)
 
 

@@ -20,8 +20,10 @@ PDP first count the rows of every split (a light pass over the text, no parsing)
 
 Splits that cannot be parsed on their own raise ``WholeFilesNeeded``: a CSV line with an odd number of
 double quotes (a quoted field holding a line break: Spark splits text at every line break), a
-file whose header row orders or names the columns differently from the first file's, or a gzip file
-without a compression suffix (Spark's codecs go by the suffix). Lines come to the executors as bytes. The engine
+file whose header row names other columns than the first file's, or a gzip file without a compression
+suffix (Spark's codecs go by the suffix). A header row naming ``headers`` in another order raises
+``HeaderOrder``: the run starts again with every file's column order read first (``header_orders``), and
+each split parses its file's columns by name. Lines come to the executors as bytes. The engine
 then reads whole files instead (``spark_sources.FileSource``), as it does for application/json.
 """
 
@@ -30,7 +32,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
@@ -44,7 +46,7 @@ from clarion.data.parquet_reader import parquet_names
 from clarion.data.sources import GZIP_MAGIC, DataFile, check_extension
 from clarion.engine.core import read_options
 from clarion.engine.plan import AnalysisPlan
-from clarion.engine.spark_session import WholeFilesNeeded, executor_errors, run_job
+from clarion.engine.spark_session import HeaderOrder, WholeFilesNeeded, executor_errors, run_job
 from clarion.errors import DataError, NotSupportedError
 
 if TYPE_CHECKING:
@@ -73,6 +75,11 @@ class SourceScan:
     usecols: tuple[str, ...] | None  # CSV: parse only these columns (bias-only runs)
     file_ranks: Mapping[str, int]
     offsets: Mapping[tuple[int, int], int] | None = None  # exact first-row position per (file rank, start byte)
+    file_names: Mapping[int, tuple[str, ...]] = field(default_factory=dict)  # CSV: a file's own column order
+
+    def names_of(self, rank: int) -> tuple[str, ...] | None:
+        """The CSV column names of file ``rank`` in file order (its header row's order, else ``names``)."""
+        return self.file_names.get(rank, self.names)
 
     def base_offset(self, rank: int, block: int) -> int:
         if self.offsets is None:
@@ -83,8 +90,13 @@ class SourceScan:
         return self.file_ranks[normalise_path(file)]
 
 
-def open_split_scan(spark: SparkSession, plan: AnalysisPlan, chunk_rows: int) -> tuple[DataFrame, SourceScan]:
-    """The dataset as a Spark DataFrame (lines, or Parquet columns, plus file and split start) and its scan."""
+def open_split_scan(
+    spark: SparkSession, plan: AnalysisPlan, chunk_rows: int, *, header_orders: bool = False
+) -> tuple[DataFrame, SourceScan]:
+    """The dataset as a Spark DataFrame (lines, or Parquet columns, plus file and split start) and its scan.
+
+    ``header_orders``: read every CSV file's first record first (one job over the files' first splits), so that
+    files whose header row orders the config's ``headers`` otherwise are parsed by name on every split."""
     c = plan.config
     if c.dataset_type not in (*TEXT_TYPES, "application/x-parquet"):
         raise NotSupportedError(f"dataset_type: {c.dataset_type!r} cannot be split by Spark; read it whole")
@@ -115,7 +127,36 @@ def open_split_scan(spark: SparkSession, plan: AnalysisPlan, chunk_rows: int) ->
         if options.usecols is not None:
             usecols = tuple(n for n in names if n in options.usecols or n == names[-1])
     ranks = {normalise_path(f): i for i, f in enumerate(files)}
-    return frame, SourceScan(c.dataset_type, options, names, usecols, ranks)
+    scan = SourceScan(c.dataset_type, options, names, usecols, ranks)
+    if header_orders and c.dataset_type == "text/csv" and c.headers:
+        scan = replace(scan, file_names=_header_orders(frame, scan))
+    return frame, scan
+
+
+def _header_orders(frame: DataFrame, scan: SourceScan) -> dict[int, tuple[str, ...]]:
+    """File rank -> column names in file order, for the files whose header row permutes ``headers``."""
+    task = executor_errors(_first_records)
+    first = frame.where(F.col(BLOCK_COLUMN) == 0)
+    rows = run_job(lambda: first.mapInPandas(lambda it: task(it), "file string, line binary").collect())
+    orders = {}
+    for row in rows:
+        file, line = row["file"], bytes(row["line"])
+        fields = next(csv.reader([_decode(line, file, 0).removeprefix(BOM)]))
+        layout = csv_layout(fields, scan.options.headers, file)
+        if layout.has_header_row and layout.order is not None:
+            orders[scan.rank_of(file)] = tuple(layout.names)
+    return orders
+
+
+def _first_records(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """The first non-blank line of every file whose first split this partition reads."""
+    found: dict[str, bytes] = {}
+    for batch in batches:
+        for file, line in zip(batch[FILE_COLUMN].tolist(), batch["value"].tolist(), strict=True):
+            if file not in found and line is not None and line.strip():
+                found[file] = line
+    if found:
+        yield pd.DataFrame({"file": pd.Series(list(found), dtype=object), "line": pd.Series(list(found.values()))})
 
 
 def _names_from_first_line(spark: SparkSession, first_file: str) -> tuple[str, ...]:
@@ -192,7 +233,7 @@ class _TextSplits:
             raise WholeFilesNeeded(f"{file}: a quoted CSV field holds a line break")
         if key in self.header_pending and lines:
             self.header_pending.discard(key)
-            if csv_data and self._is_header(lines[0], file):
+            if csv_data and self._is_header(lines[0], file, rank):
                 lines = lines[1:]
         return lines
 
@@ -204,12 +245,15 @@ class _TextSplits:
         if first.startswith(PARQUET_MAGIC) and self.scan.dataset_type == "text/csv":
             raise DataError(f"{file}: a Parquet file in a text/csv dataset (dataset_type is text/csv)")
 
-    def _is_header(self, line: str, file: str) -> bool:
-        """The local reader's rule for the first record (``csv_layout``); a file whose header row names the
-        columns in another order or other columns than the scan's needs the local reader itself."""
+    def _is_header(self, line: str, file: str, rank: int) -> bool:
+        """The local reader's rule for the first record (``csv_layout``). A header row naming ``headers`` in another
+        order than the scan knows needs the files' column orders first (``HeaderOrder``); one naming other columns
+        than the first file's needs the local reader itself."""
         fields = next(csv.reader([line.removeprefix(BOM)]))
         layout = csv_layout(fields, self.scan.options.headers, file)
-        if layout.has_header_row and (layout.order is not None or tuple(layout.names) != self.scan.names):
+        if layout.has_header_row and tuple(layout.names) != self.scan.names_of(rank):
+            if layout.order is not None:
+                raise HeaderOrder(f"{file}: the header row orders the columns otherwise than headers")
             raise WholeFilesNeeded(f"{file}: the header row differs from the first file's")
         return layout.has_header_row
 
@@ -245,7 +289,7 @@ def iter_chunks(batches: Iterator[pd.DataFrame], scan: SourceScan) -> Iterator[t
                 lines = splits.lines(file, rank, block, run["value"].tolist())
                 if not lines:
                     continue
-                chunk = _parse_lines(lines, scan, file, block, done)
+                chunk = _parse_lines(lines, scan, file, rank, block, done)
             else:
                 chunk = _parquet_chunk(run, scan, file)
             if len(chunk) == 0:
@@ -258,13 +302,16 @@ def _where(file: str, block: int) -> str:
     return file if block == 0 else f"{file} (split at byte {block})"
 
 
-def _parse_lines(lines: list[str], scan: SourceScan, file: str, block: int, done: int) -> pd.DataFrame:
+def _parse_lines(lines: list[str], scan: SourceScan, file: str, rank: int, block: int, done: int) -> pd.DataFrame:
     if scan.dataset_type == "text/csv":
-        assert scan.names is not None
+        names = scan.names_of(rank)
+        assert names is not None and scan.names is not None
         text = ("\n".join(lines) + "\n").encode("utf-8")
         usecols = list(scan.usecols) if scan.usecols is not None else None
-        keep = [n for n in scan.options.text_columns or () if n in scan.names and (usecols is None or n in usecols)]
-        chunk = parse_csv_block(text, list(scan.names), _where(file, block), done + 1, usecols, text_columns=keep)
+        keep = [n for n in scan.options.text_columns or () if n in names and (usecols is None or n in usecols)]
+        chunk = parse_csv_block(text, list(names), _where(file, block), done + 1, usecols, text_columns=keep)
+        if names != scan.names:  # a permuted header row: columns by name, in headers order (as the local reader)
+            chunk = chunk[[n for n in scan.names if n in chunk.columns]]
         if keep:
             chunk.attrs[TEXT_COLUMNS_ATTR] = tuple(keep)
         return chunk

@@ -142,7 +142,11 @@ class WholeFilesNeeded(DataError):
     """Spark's splits of a CSV file cannot be parsed on their own (a quoted line break, another header row)."""
 
 
-_ENGINE_ERRORS: dict[str, type[ClarionError]] = {cls.__name__: cls for cls in (WholeFilesNeeded,)}
+class HeaderOrder(WholeFilesNeeded):
+    """A CSV file's header row names the config's ``headers`` in another order: its splits need its column order."""
+
+
+_ENGINE_ERRORS: dict[str, type[ClarionError]] = {cls.__name__: cls for cls in (WholeFilesNeeded, HeaderOrder)}
 
 
 def translate(exc: BaseException) -> ClarionError:

@@ -35,7 +35,7 @@ from clarion.data.sources import DataFile, list_files
 from clarion.engine.core import read_options
 from clarion.engine.plan import AnalysisPlan
 from clarion.engine.spark_read import SourceScan, iter_chunks, open_split_scan, with_exact_offsets
-from clarion.engine.spark_session import WholeFilesNeeded, executor_errors, run_job
+from clarion.engine.spark_session import HeaderOrder, WholeFilesNeeded, executor_errors, run_job
 from clarion.engine.spark_tasks import PAYLOAD_SCHEMA, Payload, decode, emit, payload_of
 from clarion.errors import ClarionError, DataError
 
@@ -170,6 +170,19 @@ def _count_file_rows(items: Iterator[tuple[int, DataFile]], options: ReadOptions
         yield rank, sum(len(chunk) for chunk in read_chunks(data_file.uri, options))
 
 
+READS = ("splits", "splits by header order", "whole files")  # how a run reads the dataset, tried in this order
+
+
+def next_read(spark: SparkSession, plan: AnalysisPlan, error: ClarionError, read: str) -> str:
+    """How to read the dataset after a run reading it by ``read`` failed with ``error`` (``error`` re-raised when
+    no other way helps): splits knowing each file's header order, else whole files."""
+    if read == "splits" and isinstance(error, HeaderOrder):
+        return "splits by header order"
+    if read != "whole files" and needs_whole_files(spark, plan, error):
+        return "whole files"
+    raise error
+
+
 def needs_whole_files(spark: SparkSession, plan: AnalysisPlan, error: ClarionError) -> bool:
     """Whether a failed CSV run over Spark's splits should read whole files: an executor said so, or a data
     error came first from another split while some line holds an odd number of quotes."""
@@ -181,14 +194,15 @@ def needs_whole_files(spark: SparkSession, plan: AnalysisPlan, error: ClarionErr
     return SplitSource(spark, frame, scan).has_odd_quote_lines()
 
 
-def open_source(spark: SparkSession, plan: AnalysisPlan, chunk_rows: int, *, whole_files: bool = False) -> Source:
-    """The plan's dataset as a source with exact positions when the run needs them (sample, joined labels)."""
+def open_source(spark: SparkSession, plan: AnalysisPlan, chunk_rows: int, *, read: str = "splits") -> Source:
+    """The plan's dataset as a source (``read``: one of ``READS``) with exact positions when the run needs them
+    (sample, joined datasets)."""
     source: SplitSource | FileSource
-    if whole_files or plan.config.dataset_type == "application/json":
+    if read == "whole files" or plan.config.dataset_type == "application/json":
         options = read_options(plan, chunk_rows)
         source = FileSource(spark, tuple(list_files(plan.data_uri, plan.config.dataset_type)), options)
     else:
-        frame, scan = open_split_scan(spark, plan, chunk_rows)
+        frame, scan = open_split_scan(spark, plan, chunk_rows, header_orders=read == "splits by header order")
         source = SplitSource(spark, frame, scan)
     c = plan.config
     if not (plan.shap or plan.pdp or c.predicted_label_dataset_uri or c.facet_dataset_uri):
