@@ -84,13 +84,13 @@ def run(
     violations is still a completed run; gate with `clarion check`)."""
     _quiet(quiet)
     from clarion.errors import ConfigError
-    from clarion.monitor.runs import BASELINE_DIR, monitor
+    from clarion.monitor.runs import ANALYSIS_FILE, BASELINE_DIR, monitor
 
     if output is None:
         if baseline is None:
             raise ConfigError("--output: give the monitoring folder (or --baseline inside one)")
         folder = Path(baseline)
-        folder = folder.parent if folder.name == "analysis.json" else folder
+        folder = folder.parent if folder.name == ANALYSIS_FILE else folder
         output = str(folder.parent if folder.name == BASELINE_DIR else folder)
     result = monitor(
         config,

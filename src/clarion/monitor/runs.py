@@ -38,10 +38,10 @@ from clarion.monitor.violations import (
     check,
     write_violations,
 )
-from clarion.results import Analysis
+from clarion.results import Analysis, layout
 from clarion.results.catalogue import parse_metric_value
 
-ANALYSIS_FILE = "analysis.json"
+ANALYSIS_FILE = layout.ANALYSIS_FILE
 BASELINE_DIR = "baseline"
 RUNS_DIR = "runs"
 META_FILE = "monitor.json"

@@ -26,13 +26,12 @@ from clarion.config.predictor import PredictorConfig
 from clarion.errors import ConfigError, NotSupportedError
 from clarion.predictors.binding import MODEL_KEYS
 from clarion.predictors.codecs import _NAME_PLACEHOLDER, NPY, RequestCodec, ResponseCodec
-from clarion.predictors.http import HttpEndpoint, HttpPredictor, HttpSettings
+from clarion.predictors.http import HttpEndpoint, HttpPredictor
 from clarion.predictors.images import CallableImages, ImagePredictor, image_content_type
 from clarion.predictors.inprocess import in_process_predictor, runs_in_process
 from clarion.predictors.models import CallableModel
-from clarion.predictors.policy import RetryPolicy
 from clarion.predictors.predictions import Predictions
-from clarion.predictors.remote import TransportSettings
+from clarion.predictors.remote import TransportSettings, transport_settings
 from clarion.predictors.sagemaker import RuntimeEndpoint, SageMakerPredictor, ShadowSageMakerEndpoint, shadow_endpoint
 from clarion.predictors.shadow import ShadowEndpoint, ShadowPredictor, clarion_serve_command
 
@@ -64,22 +63,22 @@ def build_predictor(config: AnalysisConfig, feature_names: list[str] | None) -> 
         )
     _check_record_template(p, feature_names)
     if p.endpoint_url is not None:
-        return HttpPredictor(p.endpoint_url, *_codecs(config, p, shadow=False), _settings(p))
+        return HttpPredictor(p.endpoint_url, *_codecs(config, p, shadow=False), transport_settings(p))
     if p.serve_command is not None or (p.model_uri is not None and p.shadow):
         command = p.serve_command if p.serve_command is not None else clarion_serve_command(p.model_uri)  # type: ignore[arg-type]
         if not any("{port}" in part for part in command):
             raise ConfigError("predictor.serve_command: must contain the placeholder {port}")
         request, response = _codecs(config, p, shadow=True)
-        settings = _settings(p)
+        settings = transport_settings(p)
         endpoint = ShadowEndpoint(command, start_timeout=max(60.0, p.timeout_seconds))
         return ShadowPredictor(endpoint, lambda url: HttpPredictor(url, request, response, settings))
     if runs_in_process(config):  # model_uri or model_callable
         return in_process_predictor(config)
     if p.endpoint_name is not None:
-        return SageMakerPredictor(p.endpoint_name, *_codecs(config, p, shadow=False), _settings(p))
+        return SageMakerPredictor(p.endpoint_name, *_codecs(config, p, shadow=False), transport_settings(p))
     if p.model_name is not None:
         request, response = _codecs(config, p, shadow=False)
-        settings = _settings(p)
+        settings = transport_settings(p)
         return ShadowPredictor(
             _sagemaker_shadow(p, settings), lambda name: SageMakerPredictor(name, request, response, settings)
         )
@@ -98,7 +97,7 @@ def shared_endpoint(config: AnalysisConfig) -> Iterator[AnalysisConfig]:
     if p is None or p.model_name is None or any(getattr(p, key) is not None for key in MODEL_KEYS[:5]):
         yield config
         return
-    endpoint = _sagemaker_shadow(p, _settings(p))
+    endpoint = _sagemaker_shadow(p, transport_settings(p))
     try:
         name = endpoint.start()
         yield config.model_copy(update={"predictor": p.model_copy(update={"endpoint_name": name, "model_name": None})})
@@ -122,7 +121,7 @@ def build_image_predictor(config: AnalysisConfig) -> ImagePredictor | ShadowPred
         raise ConfigError("predictor: required to explain images")
     content_type = image_content_type(p.content_type)
     probability = p.probability if isinstance(p.probability, str) else None
-    settings = _settings(p)
+    settings = transport_settings(p)
     if p.endpoint_url is not None:
         return ImagePredictor(HttpEndpoint(p.endpoint_url, settings), settings, content_type, probability=probability)
     if p.serve_command is not None:
@@ -205,15 +204,3 @@ def _check_record_template(p: PredictorConfig, feature_names: list[str] | None) 
     unknown = sorted(names - set(feature_names))
     if unknown:
         raise ConfigError(f"predictor.record_template: placeholders {unknown} are not feature names")
-
-
-def _settings(p: PredictorConfig) -> HttpSettings:
-    return HttpSettings(
-        max_payload_bytes=int(p.max_payload_mb * 1024 * 1024),
-        max_records_per_request=p.max_records_per_request,
-        max_concurrency=p.max_concurrency,
-        timeout_seconds=p.timeout_seconds,
-        retry=RetryPolicy(max_retries=p.max_retries),
-        custom_attributes=p.custom_attributes,
-        target_model=p.target_model,
-    )

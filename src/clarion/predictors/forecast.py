@@ -43,8 +43,7 @@ from clarion.data.timeseries_reader import SeriesItem
 from clarion.errors import ConfigError, NotSupportedError, PredictorError
 from clarion.predictors.http import HttpEndpoint
 from clarion.predictors.models import import_callable
-from clarion.predictors.policy import RetryPolicy
-from clarion.predictors.remote import Caller, Endpoint, TransportSettings
+from clarion.predictors.remote import Caller, Endpoint, transport_settings
 from clarion.predictors.sagemaker import RuntimeEndpoint, shadow_endpoint
 
 Send = Callable[[bytes], bytes]
@@ -170,18 +169,6 @@ def _single(found: Any) -> Any:
     return found
 
 
-def _settings(p: PredictorConfig) -> TransportSettings:
-    return TransportSettings(
-        max_payload_bytes=int(p.max_payload_mb * 1024 * 1024),
-        max_records_per_request=p.max_records_per_request,
-        max_concurrency=p.max_concurrency,
-        timeout_seconds=p.timeout_seconds,
-        retry=RetryPolicy(max_retries=p.max_retries),
-        custom_attributes=p.custom_attributes,
-        target_model=p.target_model,
-    )
-
-
 @contextmanager
 def open_forecast_model(p: PredictorConfig, data: TimeSeriesDataConfig | None = None) -> Iterator[ForecastModel]:
     """The forecasting model of the predictor section, open for the duration of the block."""
@@ -193,7 +180,7 @@ def open_forecast_model(p: PredictorConfig, data: TimeSeriesDataConfig | None = 
             "predictor: time-series explanations call predictor.endpoint_url, predictor.endpoint_name or"
             " predictor.model_name (SageMaker), or predictor.model_callable"
         )
-    settings = _settings(p)
+    settings = transport_settings(p)
     model = ForecastModel(_unopened, p, data)  # the templates are checked before any endpoint is made
     shadow = None if p.endpoint_url is not None or p.endpoint_name is not None else shadow_endpoint(p, settings)
     try:

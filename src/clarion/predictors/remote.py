@@ -22,6 +22,7 @@ from typing import Protocol, TypeVar
 import numpy as np
 import pandas as pd
 
+from clarion.config.predictor import PredictorConfig
 from clarion.errors import PredictorError
 from clarion.predictors.codecs import EncodedRows, RequestCodec, ResponseCodec
 from clarion.predictors.policy import RetryPolicy, split_batches
@@ -47,6 +48,19 @@ class TransportSettings:
 
 
 DEFAULT_SETTINGS = TransportSettings()
+
+
+def transport_settings(p: PredictorConfig) -> TransportSettings:
+    """The transport limits the ``predictor`` section sets (``max_payload_mb`` in MiB, ``max_retries`` ...)."""
+    return TransportSettings(
+        max_payload_bytes=int(p.max_payload_mb * 1024 * 1024),
+        max_records_per_request=p.max_records_per_request,
+        max_concurrency=p.max_concurrency,
+        timeout_seconds=p.timeout_seconds,
+        retry=RetryPolicy(max_retries=p.max_retries),
+        custom_attributes=p.custom_attributes,
+        target_model=p.target_model,
+    )
 
 
 class Retryable(Exception):
