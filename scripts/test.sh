@@ -21,4 +21,4 @@ done
 .venv/bin/python -m ruff format --check src tests
 .venv/bin/python -m mypy
 
-exec .venv/bin/python -m pytest -q "$@"
+exec .venv/bin/python -m pytest -q --durations=15 "$@"
