@@ -8,26 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-OUT = "{out}"
+from cases import OUT, obj
+from cases import instantiate as instantiate  # make_sdk_configs.py calls it on this module
+
 ADULT_HEADERS = ["Age", "Workclass", "Education-Num", "Sex", "Ethnic group", "Hours per week", "Target"]
-
-
-def obj(name: str, **kwargs: Any) -> dict[str, Any]:
-    return {"__class__": name, "kw": kwargs}
-
-
-def instantiate(value: Any, namespace: Any, out: str) -> Any:
-    """Build the objects a spec describes from the classes of ``namespace`` (a module)."""
-    if isinstance(value, dict):
-        if "__class__" in value:
-            cls = getattr(namespace, value["__class__"])
-            return cls(**{k: instantiate(v, namespace, out) for k, v in value["kw"].items()})
-        return {k: instantiate(v, namespace, out) for k, v in value.items()}
-    if isinstance(value, list):
-        return [instantiate(v, namespace, out) for v in value]
-    if isinstance(value, str) and OUT in value:
-        return value.replace(OUT, out)
-    return value
 
 
 def adult_data(**kwargs: Any) -> dict[str, Any]:

@@ -8,27 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-OUT = "{out}"
+from cases import OUT, obj
+from cases import instantiate as instantiate  # make_sdk_configs.py calls it on this module
+
 HEADERS = ["Age", "Sex", "Income", "Hours", "Target"]
 BASELINE_ROW = [40, 0, 50000, 40]
-
-
-def obj(name: str, **kwargs: Any) -> dict[str, Any]:
-    return {"__class__": name, "kw": kwargs}
-
-
-def instantiate(value: Any, namespace: Any, out: str) -> Any:
-    """Build the objects a spec describes from the classes of ``namespace`` (a module)."""
-    if isinstance(value, dict):
-        if "__class__" in value:
-            cls = getattr(namespace, value["__class__"])
-            return cls(**{k: instantiate(v, namespace, out) for k, v in value["kw"].items()})
-        return {k: instantiate(v, namespace, out) for k, v in value.items()}
-    if isinstance(value, list):
-        return [instantiate(v, namespace, out) for v in value]
-    if isinstance(value, str) and OUT in value:
-        return value.replace(OUT, out)
-    return value
 
 
 def data(path: str, **kwargs: Any) -> dict[str, Any]:

@@ -4,35 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-OUT = "{out}"
+from cases import OUT, member, obj
+from cases import instantiate as instantiate  # make_sdk_configs.py calls it on this module
+
 RECORD = (
     '{"start": $start_time, "target": $target_time_series, "dynamic_feat": $related_time_series,'
     ' "cat": $static_covariates}'
 )
-
-
-def obj(name: str, **kwargs: Any) -> dict[str, Any]:
-    return {"__class__": name, "kw": kwargs}
-
-
-def member(enum: str, name: str) -> dict[str, Any]:
-    return {"__member__": enum, "name": name}
-
-
-def instantiate(value: Any, namespace: Any, out: str) -> Any:
-    """Build the objects a spec describes from the classes of ``namespace`` (a module)."""
-    if isinstance(value, dict):
-        if "__class__" in value:
-            cls = getattr(namespace, value["__class__"])
-            return cls(**{k: instantiate(v, namespace, out) for k, v in value["kw"].items()})
-        if "__member__" in value:
-            return getattr(getattr(namespace, value["__member__"]), value["name"])
-        return {k: instantiate(v, namespace, out) for k, v in value.items()}
-    if isinstance(value, list):
-        return [instantiate(v, namespace, out) for v in value]
-    if isinstance(value, str) and OUT in value:
-        return value.replace(OUT, out)
-    return value
 
 
 def data(layout: str, prefix: str) -> dict[str, Any]:
