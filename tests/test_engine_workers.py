@@ -18,21 +18,16 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from adult_fixtures import RAW_HEADERS as ADULT_HEADERS
 from clarion.engine import local, run_analysis
 from clarion.engine.local import MIN_BLOCKS_PER_WORKER
 from clarion.engine.pool import resolve_workers
 from clarion.errors import ConfigError
 from clarion.explain.kernel_shap import rows_per_call
 from conftest import DATASETS
+from predictors_fixtures import ABALONE_COLUMNS as ABALONE_HEADERS
 from workers_model import LoggedModel, callers
 
-ABALONE_HEADERS = [
-    "Sex", "Length", "Diameter", "Height", "Whole weight", "Shucked weight", "Viscera weight", "Shell weight", "Rings",
-]  # fmt: skip
-ADULT_HEADERS = [
-    "age", "workclass", "fnlwgt", "education", "education-num", "marital-status", "occupation",
-    "relationship", "race", "sex", "capital-gain", "capital-loss", "hours-per-week", "native-country", "income",
-]  # fmt: skip
 ADULT_TEXT = ["workclass", "education", "marital-status", "occupation", "relationship", "race", "sex", "native-country"]
 
 
