@@ -247,19 +247,22 @@ def _solve_paired(plan: CoalitionPlan, v: np.ndarray, total: np.ndarray) -> Solu
     if not plan.complete or n < 2:
         return Solution(values=values, stderr=np.full(values.shape, np.nan), dof=0)
     resid = (d[g.pick] - g.x_sampled @ beta) * g.w_inflated[:, None]  # (n, T)
-    f = g.fpc[:, None]
-    s1 = g.c @ resid
-    mean = s1 / n
-    s1f = g.c @ (f * resid)
-    s2f = (g.c * g.c) @ (f * resid * resid)
-    # sum_u (1 - pi_u) (C_ju r_u - mean_j)^2
-    var = np.maximum(s2f - 2.0 * mean * s1f + mean * mean * f.sum(), 0.0) * (n / (n - 1))
-    if n <= FEW_SAMPLED:  # a few units can agree by chance: their spread around 0 bounds the centred one
-        var = np.maximum(var, s2f)
+    var = _paired_variance(g.c, resid, g.fpc[:, None], n)
     # floating-point floor: no estimate is closer than rounding of the coalition values allows
     scale = np.abs(v).max(axis=0) + np.abs(total)
     var += (ROUNDING * scale[None, :]) ** 2
     return Solution(values=values, stderr=np.sqrt(var) * float(t_ratio(n - 1)), dof=n - 1)
+
+
+def _paired_variance(c: np.ndarray, resid: np.ndarray, f: np.ndarray, n: int) -> np.ndarray:
+    """n / (n - 1) sum_u (1 - pi_u) (C_ju r_u - mean_u C_ju r_u)^2 over any leading axes: c (..., M, n),
+    resid (..., n, K) weighted residuals, f (..., n, 1) factors 1 - pi_u. With at most FEW_SAMPLED units a
+    few can agree by chance, so their spread around 0 bounds the centred one."""
+    mean = (c @ resid) / n
+    s1f = c @ (f * resid)
+    s2f = (c * c) @ (f * resid * resid)
+    var = np.maximum(s2f - 2.0 * mean * s1f + mean * mean * f.sum(axis=-2, keepdims=True), 0.0) * (n / (n - 1))
+    return np.maximum(var, s2f) if n <= FEW_SAMPLED else var
 
 
 @dataclass(frozen=True, eq=False)
@@ -330,14 +333,7 @@ def solve_pooled(
         return values, np.full(values.shape, np.nan), np.zeros(g_rows, dtype=np.int64)
     d_s = np.take_along_axis(d, design.pick[which][:, :, None], axis=1)  # (G, n, K)
     resid = (d_s - np.einsum("gnm,gmk->gnk", design.x_sampled[which], beta)) * design.w_inflated[which][:, :, None]
-    f = design.fpc[which][:, :, None]
-    c = design.c[which]  # (G, M, n)
-    mean = np.einsum("gmn,gnk->gmk", c, resid) / n
-    s1f = np.einsum("gmn,gnk->gmk", c, f * resid)
-    s2f = np.einsum("gmn,gnk->gmk", c * c, f * resid * resid)
-    var = np.maximum(s2f - 2.0 * mean * s1f + mean * mean * f.sum(axis=1)[:, None, :], 0.0) * (n / (n - 1))
-    if n <= FEW_SAMPLED:
-        var = np.maximum(var, s2f)
+    var = _paired_variance(design.c[which], resid, design.fpc[which][:, :, None], n)
     scale = np.abs(v).max(axis=1) + np.abs(total)  # (G, K)
     var += (ROUNDING * scale[:, None, :]) ** 2
     stderr = np.where(ok[:, None, None], np.sqrt(var) * float(t_ratio(n - 1)), np.nan)
